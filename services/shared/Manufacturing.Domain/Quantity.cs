@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Orleans;
+
+namespace Manufacturing.Domain;
+
+/// <summary>An exact decimal quantity with its unit of measure. Never a floating-point number.</summary>
+[GenerateSerializer, Immutable, Alias("mfg.Quantity")]
+public sealed partial record Quantity
+{
+    /// <summary>The largest number of decimal places a quantity may carry.</summary>
+    public const int MaxDecimalPlaces = 6;
+
+    /// <summary>Creates a quantity; <paramref name="value"/> is normalised (trailing zeros removed).</summary>
+    public Quantity(decimal value, string unit)
+    {
+        Value = Normalize(value);
+        Unit = unit;
+    }
+
+    /// <summary>The amount, normalised so that 1.50 and 1.5 are the same quantity.</summary>
+    [Id(0)] public decimal Value { get; init; }
+
+    /// <summary>The unit of measure code, for example <c>KG</c>.</summary>
+    [Id(1)] public string Unit { get; init; }
+
+    /// <summary>The amount as the contracts write it: invariant culture, no exponent.</summary>
+    public string ValueText => Value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Multiplies the amount, keeping the unit.</summary>
+    public Quantity Times(decimal factor) => new(Value * factor, Unit);
+
+    /// <summary>Adds two quantities of the same unit.</summary>
+    public Quantity Plus(Quantity other)
+    {
+        if (other.Unit != Unit)
+        {
+            throw new InvalidOperationException($"Cannot add {other.Unit} to {Unit}.");
+        }
+
+        return new Quantity(Value + other.Value, Unit);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{ValueText} {Unit}";
+
+    /// <summary>
+    /// Parses the wire form (a decimal string and a unit code) and reports each problem as a field
+    /// violation under <paramref name="field"/>.
+    /// </summary>
+    public static Quantity? Parse(string? value, string? unit, string field, Violations violations, bool mustBePositive = true)
+    {
+        var ok = true;
+        decimal amount = 0;
+        if (string.IsNullOrEmpty(value))
+        {
+            violations.Add($"{field}.value", "is required");
+            ok = false;
+        }
+        else if (!DecimalText().IsMatch(value) ||
+                 !decimal.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out amount))
+        {
+            violations.Add($"{field}.value", "must be a plain decimal number such as \"12.5\" (no exponent, no separators, at most 28 digits)");
+            ok = false;
+        }
+        else if (value.Contains('.') && value.Length - value.IndexOf('.') - 1 > MaxDecimalPlaces &&
+                 Normalize(amount).Scale > MaxDecimalPlaces)
+        {
+            violations.Add($"{field}.value", $"must have at most {MaxDecimalPlaces} decimal places");
+            ok = false;
+        }
+        else if (mustBePositive && amount <= 0)
+        {
+            violations.Add($"{field}.value", "must be greater than zero");
+            ok = false;
+        }
+
+        if (string.IsNullOrEmpty(unit))
+        {
+            violations.Add($"{field}.unit_of_measure", "is required");
+            ok = false;
+        }
+        else if (!UnitCode().IsMatch(unit))
+        {
+            violations.Add($"{field}.unit_of_measure", "must be 1 to 16 characters from A-Z, 0-9 and _ (for example \"KG\")");
+            ok = false;
+        }
+
+        return ok ? new Quantity(amount, unit!) : null;
+    }
+
+    private static decimal Normalize(decimal value) => value / 1.000000000000000000000000000000000m;
+
+    [GeneratedRegex(@"^-?[0-9]{1,28}(\.[0-9]{1,28})?$")]
+    private static partial Regex DecimalText();
+
+    [GeneratedRegex("^[A-Z0-9_]{1,16}$")]
+    private static partial Regex UnitCode();
+}

@@ -1,0 +1,135 @@
+using System.Collections.Immutable;
+using Manufacturing.Domain;
+using Orleans;
+
+namespace Manufacturing.ShopFloor.Domain;
+
+/// <summary>The life cycle of a production order.</summary>
+[GenerateSerializer, Alias("shopfloor.ProductionOrderStatus")]
+public enum ProductionOrderStatus
+{
+    /// <summary>Released by the ERP; no execution event yet.</summary>
+    Released = 1,
+
+    /// <summary>At least one operation has started.</summary>
+    InProgress = 2,
+
+    /// <summary>Execution is paused.</summary>
+    Paused = 3,
+
+    /// <summary>Every operation is complete.</summary>
+    Completed = 4,
+
+    /// <summary>Closed for costing.</summary>
+    Closed = 5,
+
+    /// <summary>Cancelled before execution.</summary>
+    Cancelled = 6,
+}
+
+/// <summary>One line of the bill of materials.</summary>
+[GenerateSerializer, Immutable, Alias("shopfloor.BomComponent")]
+public sealed record BomComponent
+{
+    /// <summary>Creates a component line.</summary>
+    public BomComponent(string material, Quantity quantityPerUnit)
+    {
+        Material = material;
+        QuantityPerUnit = quantityPerUnit;
+    }
+
+    /// <summary>The component's item code.</summary>
+    [Id(0)] public string Material { get; init; }
+
+    /// <summary>How much one unit of the product consumes.</summary>
+    [Id(1)] public Quantity QuantityPerUnit { get; init; }
+}
+
+/// <summary>One step of the routing.</summary>
+[GenerateSerializer, Immutable, Alias("shopfloor.RoutingOperation")]
+public sealed record RoutingOperation
+{
+    /// <summary>Creates an operation.</summary>
+    public RoutingOperation(string operationId, string workCenter, string description)
+    {
+        OperationId = operationId;
+        WorkCenter = workCenter;
+        Description = description;
+    }
+
+    /// <summary>The operation's id within the order (for example 0010).</summary>
+    [Id(0)] public string OperationId { get; init; }
+
+    /// <summary>The work center that performs it.</summary>
+    [Id(1)] public string WorkCenter { get; init; }
+
+    /// <summary>Free text for operators.</summary>
+    [Id(2)] public string Description { get; init; }
+}
+
+/// <summary>A production order: the aggregate owned by the production order grain.</summary>
+[GenerateSerializer, Immutable, Alias("shopfloor.ProductionOrder")]
+public sealed record ProductionOrder : IAggregate<ProductionOrder>
+{
+    /// <summary>The grain key: <c>{plant}/{order}</c>.</summary>
+    [Id(0)] public required string Key { get; init; }
+
+    /// <summary>The product to make.</summary>
+    [Id(1)] public required string Product { get; init; }
+
+    /// <summary>How much to make.</summary>
+    [Id(2)] public required Quantity Quantity { get; init; }
+
+    /// <summary>The bill of materials.</summary>
+    [Id(3)] public ImmutableArray<BomComponent> Components { get; init; } = [];
+
+    /// <summary>The routing, in execution order.</summary>
+    [Id(4)] public ImmutableArray<RoutingOperation> Operations { get; init; } = [];
+
+    /// <summary>Planned start.</summary>
+    [Id(5)] public DateTimeOffset PlannedStart { get; init; }
+
+    /// <summary>Planned end.</summary>
+    [Id(6)] public DateTimeOffset PlannedEnd { get; init; }
+
+    /// <summary>Where the order is in its life cycle.</summary>
+    [Id(7)] public ProductionOrderStatus Status { get; init; }
+
+    /// <inheritdoc />
+    [Id(8)] public long Version { get; init; }
+
+    /// <summary>When the ERP released it.</summary>
+    [Id(9)] public DateTimeOffset ReleasedAt { get; init; }
+
+    /// <summary>The resource name, <c>plants/{plant}/productionOrders/{order}</c>.</summary>
+    public string Name => ResourceNames.FromKey("productionOrders", Key);
+
+    /// <inheritdoc />
+    public ProductionOrder WithVersion(long version) => this with { Version = version };
+}
+
+/// <summary>The ERP releases a production order to the shop floor.</summary>
+[GenerateSerializer, Immutable, Alias("shopfloor.ReleaseProductionOrder")]
+public sealed record ReleaseProductionOrder : ICommand
+{
+    /// <inheritdoc />
+    [Id(0)] public required CommandMetadata Metadata { get; init; }
+
+    /// <summary>The product to make.</summary>
+    [Id(1)] public required string Product { get; init; }
+
+    /// <summary>How much to make.</summary>
+    [Id(2)] public required Quantity Quantity { get; init; }
+
+    /// <summary>The bill of materials.</summary>
+    [Id(3)] public ImmutableArray<BomComponent> Components { get; init; } = [];
+
+    /// <summary>The routing.</summary>
+    [Id(4)] public ImmutableArray<RoutingOperation> Operations { get; init; } = [];
+
+    /// <summary>Planned start.</summary>
+    [Id(5)] public DateTimeOffset PlannedStart { get; init; }
+
+    /// <summary>Planned end.</summary>
+    [Id(6)] public DateTimeOffset PlannedEnd { get; init; }
+}
