@@ -37,12 +37,18 @@ public sealed record PlaceLotHold : ICommand
 /// <summary>The hold's rules.</summary>
 public static class LotHoldRules
 {
-    /// <summary>Places a hold; a lot already on hold keeps its first hold (accepted, unchanged).</summary>
-    public static Transition<LotHold> Place(string lotKey, LotHold? current, PlaceLotHold command)
+    /// <summary>Checks a hold's payload; field paths are those of the BlockLot request.</summary>
+    public static DomainError? Validate(PlaceLotHold command)
     {
         var violations = new Violations();
         violations.RequireText(command.Reason, "reason", 512);
-        if (violations.ToError() is { } invalid)
+        return violations.ToError();
+    }
+
+    /// <summary>Places a hold; a lot already on hold keeps its first hold (accepted, unchanged).</summary>
+    public static Transition<LotHold> Place(string lotKey, LotHold? current, PlaceLotHold command)
+    {
+        if (Validate(command) is { } invalid)
         {
             return invalid;
         }

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Google.Protobuf.Reflection;
+using Google.Rpc;
+using Manufacturing.ServiceDefaults.Grpc;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Manufacturing.ServiceDefaults;
+
+/// <summary>The wiring every manufacturing host shares, so that each Program.cs lists only what the host is.</summary>
+public static class HostingExtensions
+{
+    /// <summary>
+    /// Telemetry (OpenTelemetry traces, metrics and logs; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
+    /// is set), gRPC with JSON transcoding, gRPC health and reflection, and error mapping. Kestrel's
+    /// endpoints come from configuration (<c>Kestrel:Endpoints</c>): an HTTP/2 cleartext port for gRPC
+    /// and an HTTP/1.1 port for REST and health.
+    /// </summary>
+    /// <param name="builder">The host builder.</param>
+    /// <param name="serviceName">The deployable's name as in k8s/, tye.yaml and run.sh (for example <c>shop-floor</c>).</param>
+    public static WebApplicationBuilder AddManufacturingDefaults(this WebApplicationBuilder builder, string serviceName)
+    {
+        var identity = new ServiceIdentity(serviceName);
+        builder.Services.AddSingleton(identity);
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.AddManufacturingTelemetry(serviceName);
+
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ExceptionInterceptor>();
+            o.EnableDetailedErrors = false;
+        }).AddJsonTranscoding(o =>
+        {
+            // REST callers get the same google.rpc error details as gRPC callers; transcoding can only
+            // write an Any whose type it knows.
+            o.TypeRegistry = TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor, ResourceInfo.Descriptor, PreconditionFailure.Descriptor);
+        });
+        builder.Services.AddGrpcHealthChecks();
+        builder.Services.AddGrpcReflection();
+        return builder;
+    }
+
+    /// <summary>OpenTelemetry for a host: ASP.NET Core, gRPC client, HttpClient, Orleans activities and meters.</summary>
+    public static WebApplicationBuilder AddManufacturingTelemetry(this WebApplicationBuilder builder, string serviceName)
+    {
+        builder.Logging.AddOpenTelemetry(o =>
+        {
+            o.IncludeFormattedMessage = true;
+            o.IncludeScopes = true;
+        });
+
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName))
+            .WithTracing(t => t
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsProbe(context.Request.Path))
+                .AddGrpcClientInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Yarp.ReverseProxy"))
+            .WithMetrics(m => m
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddMeter("Microsoft.Orleans", "System.Net.Http", "Yarp.ReverseProxy"));
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// The endpoints every host serves: correlation ids, <c>grpc.health.v1</c>, reflection (so grpcurl
+    /// works), <c>GET /healthz</c> (200 when every check is healthy, with a JSON body naming each check)
+    /// and <c>GET /alive</c> (the process answers).
+    /// </summary>
+    public static WebApplication MapManufacturingEndpoints(this WebApplication app)
+    {
+        app.UseMiddleware<Correlation.Middleware>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealth });
+        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = _ => false });
+        return app;
+    }
+
+    private static bool IsProbe(PathString path) => path.StartsWithSegments("/healthz") || path.StartsWithSegments("/alive");
+
+    private static Task WriteHealth(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        var body = new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        };
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body));
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace Manufacturing.ServiceDefaults;
+
+/// <summary>Hosts an Orleans silo of the one manufacturing cluster inside a domain host.</summary>
+public static class SiloExtensions
+{
+    /// <summary>The ADO.NET invariant of the Npgsql provider.</summary>
+    public const string NpgsqlInvariant = "Npgsql";
+
+    /// <summary>
+    /// Adds the silo. With <c>ConnectionStrings:Orleans</c> set, clustering, grain storage (the named
+    /// provider <paramref name="storageName"/>) and reminders use PostgreSQL through Orleans' ADO.NET
+    /// providers (the schema comes from the migrator). Without it the silo joins a localhost
+    /// development cluster with in-memory storage and says loudly that nothing is durable.
+    /// </summary>
+    public static WebApplicationBuilder AddManufacturingSilo(this WebApplicationBuilder builder, string storageName)
+    {
+        var configuration = builder.Configuration;
+        var settings = configuration.GetSection("Orleans");
+        var clusterId = settings["ClusterId"] ?? "manufacturing";
+        var serviceId = settings["ServiceId"] ?? "manufacturing";
+        var siloPort = settings.GetValue("SiloPort", 11111);
+        var gatewayPort = settings.GetValue("GatewayPort", 0);
+        var advertised = IPAddress.Parse(settings["AdvertisedIPAddress"] ?? IPAddress.Loopback.ToString());
+        var connectionString = configuration.GetConnectionString("Orleans");
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = clusterId;
+                o.ServiceId = serviceId;
+            });
+            silo.Configure<SiloOptions>(o => o.SiloName = $"{builder.Environment.ApplicationName}-{siloPort}");
+            silo.AddActivityPropagation();
+
+            if (!string.IsNullOrWhiteSpace(connectionString))
+            {
+                silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: settings.GetValue("ListenOnAnyHostAddress", false));
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = NpgsqlInvariant;
+                    o.ConnectionString = connectionString;
+                });
+                silo.AddAdoNetGrainStorage(storageName, options => options.Configure<Serializer>((o, serializer) =>
+                {
+                    o.Invariant = NpgsqlInvariant;
+                    o.ConnectionString = connectionString;
+                    o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                }));
+                silo.UseAdoNetReminderService(o =>
+                {
+                    o.Invariant = NpgsqlInvariant;
+                    o.ConnectionString = connectionString;
+                });
+                builder.Services.AddHealthChecks().AddCheck("postgresql", new PostgresHealthCheck(connectionString), tags: ["ready"]);
+            }
+            else
+            {
+                var primaryPort = settings.GetValue("PrimarySiloPort", 11111);
+                silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort), serviceId, clusterId);
+                silo.AddMemoryGrainStorage(storageName, options => options.Configure<Serializer>((o, serializer) =>
+                    o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+                silo.UseInMemoryReminderService();
+                builder.Services.AddHostedService<InMemoryStorageWarning>();
+            }
+        });
+
+        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>Repeats at start-up, in the log and on stderr, that this silo keeps nothing.</summary>
+    private sealed class InMemoryStorageWarning(ILogger<InMemoryStorageWarning> logger, IHostEnvironment environment)
+        : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            const string banner = "*** IN-MEMORY STORAGE: ConnectionStrings__Orleans is not set. Clustering, grain state and reminders of {Host} live in memory and are LOST when it stops. Set ConnectionStrings__Orleans to a PostgreSQL database for anything but a demo. ***";
+            logger.LogWarning(banner, environment.ApplicationName);
+            Console.Error.WriteLine(banner.Replace("{Host}", environment.ApplicationName, StringComparison.Ordinal));
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
