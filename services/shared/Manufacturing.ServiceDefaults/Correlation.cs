@@ -36,7 +36,13 @@ public static class Correlation
         {
             var id = FromOrNew(context.Request.Headers[HeaderName]);
             context.Request.Headers[HeaderName] = id;
-            context.Response.Headers[HeaderName] = id;
+            // Set when the response starts, replacing any copy a proxied host sent back, so the caller
+            // sees exactly one value.
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers[HeaderName] = id;
+                return Task.CompletedTask;
+            });
             Activity.Current?.SetTag("correlation.id", id);
             RequestContext.Set(RequestContextKey, id);
             using (logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = id }))

@@ -93,13 +93,16 @@ public static class HostingExtensions
     /// </summary>
     public static WebApplication MapManufacturingEndpoints(this WebApplication app)
     {
-        app.UseMiddleware<Correlation.Middleware>();
+        app.UseCorrelationIds();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealth });
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = _ => false });
         return app;
     }
+
+    /// <summary>Takes the caller's <c>x-correlation-id</c> or makes one, and puts it on the request, the response, the logs and grain calls.</summary>
+    public static IApplicationBuilder UseCorrelationIds(this IApplicationBuilder app) => app.UseMiddleware<Correlation.Middleware>();
 
     private static bool IsProbe(PathString path) => path.StartsWithSegments("/healthz") || path.StartsWithSegments("/alive");
 

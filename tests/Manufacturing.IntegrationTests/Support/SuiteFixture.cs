@@ -1,0 +1,158 @@
+using System.Net;
+using Grpc.Net.Client;
+using Manufacturing.Testing;
+
+namespace Manufacturing.IntegrationTests.Support;
+
+/// <summary>
+/// The whole suite as run.sh starts it: the five domain hosts (one Orleans cluster, heterogeneous
+/// silos, ADO.NET providers) and the gateway, on free loopback ports, against a fresh PostgreSQL
+/// database of their own.
+/// </summary>
+public sealed class SuiteFixture : IAsyncLifetime
+{
+    /// <summary>The domain hosts, as named in run.sh, tye.yaml and k8s/.</summary>
+    public static readonly (string Name, string Project)[] DomainHosts =
+    [
+        ("inventory", "services/inventory/Inventory.Api"),
+        ("procurement", "services/procurement/Procurement.Api"),
+        ("quality", "services/quality/Quality.Api"),
+        ("shop-floor", "services/shop-floor/ShopFloor.Api"),
+        ("integration", "services/integration/Integration.Api"),
+    ];
+
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(90);
+    private readonly Dictionary<string, HostProcess> _hosts = [];
+    private readonly Dictionary<string, int> _restPorts = [];
+    private HostProcess? _gateway;
+
+    /// <summary>The suite's own database.</summary>
+    public string ConnectionString { get; private set; } = "";
+
+    /// <summary>The gateway's REST port.</summary>
+    public int GatewayRestPort { get; } = Ports.Next();
+
+    /// <summary>The gateway's gRPC (HTTP/2 cleartext) port.</summary>
+    public int GatewayGrpcPort { get; } = Ports.Next();
+
+    /// <summary>A gRPC channel to the gateway.</summary>
+    public GrpcChannel Gateway { get; private set; } = null!;
+
+    /// <summary>An HTTP/1.1 client for the gateway's REST port.</summary>
+    public HttpClient GatewayHttp { get; private set; } = null!;
+
+    /// <summary>A domain host by name.</summary>
+    public HostProcess Host(string name) => _hosts[name];
+
+    /// <summary>A domain host's own REST base address (bypassing the gateway).</summary>
+    public Uri HostRest(string name) => new($"http://127.0.0.1:{_restPorts[name]}");
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await PostgresServer.CreateTestDatabaseAsync("suite");
+        var clusterId = "it-" + Guid.NewGuid().ToString("N")[..8];
+        var gatewayEnvironment = new Dictionary<string, string>
+        {
+            ["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{GatewayRestPort}",
+            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{GatewayGrpcPort}",
+        };
+
+        foreach (var (name, project) in DomainHosts)
+        {
+            var rest = Ports.Next();
+            var grpc = Ports.Next();
+            _restPorts[name] = rest;
+            _hosts[name] = new HostProcess(name, Repository.HostAssembly(project), new Dictionary<string, string>
+            {
+                ["ConnectionStrings__Orleans"] = ConnectionString,
+                ["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{rest}",
+                ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpc}",
+                ["Orleans__ClusterId"] = clusterId,
+                ["Orleans__ServiceId"] = clusterId,
+                ["Orleans__SiloPort"] = Ports.Next().ToString(),
+                ["Logging__LogLevel__Default"] = "Warning",
+            });
+            gatewayEnvironment[$"ReverseProxy__Clusters__{name}__Destinations__{name}-1__Address"] = $"http://127.0.0.1:{grpc}";
+            gatewayEnvironment[$"ReverseProxy__Clusters__{name}__HealthCheck__Active__Interval"] = "00:00:01";
+        }
+
+        _gateway = new HostProcess("gateway", Repository.HostAssembly("gateway/Manufacturing.Gateway"), gatewayEnvironment);
+        foreach (var host in _hosts.Values)
+        {
+            host.Start();
+        }
+
+        _gateway.Start();
+        Gateway = GrpcChannel.ForAddress($"http://127.0.0.1:{GatewayGrpcPort}");
+        GatewayHttp = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{GatewayRestPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        await WaitUntilGatewayHealthyAsync(StartDeadline);
+    }
+
+    /// <summary>Waits until the gateway reports every domain host healthy, or fails naming what is not.</summary>
+    public Task WaitUntilGatewayHealthyAsync(TimeSpan deadline) =>
+        WaitUntilHealthyAsync(new Uri($"http://127.0.0.1:{GatewayRestPort}/healthz"), deadline);
+
+    /// <summary>Waits until one domain host answers its own /healthz with 200 (silo active, PostgreSQL reachable).</summary>
+    public Task WaitUntilHostHealthyAsync(string name, TimeSpan deadline) =>
+        WaitUntilHealthyAsync(new Uri(HostRest(name), "/healthz"), deadline);
+
+    private async Task WaitUntilHealthyAsync(Uri healthz, TimeSpan deadline)
+    {
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var last = "";
+        var until = DateTime.UtcNow + deadline;
+        while (DateTime.UtcNow < until)
+        {
+            var exited = _hosts.Values.Append(_gateway!).FirstOrDefault(h => !h.IsRunning);
+            if (exited is not null)
+            {
+                throw new InvalidOperationException($"{exited.Name} exited during start-up:{Environment.NewLine}{exited.RecentOutput}");
+            }
+
+            try
+            {
+                using var response = await probe.GetAsync(healthz);
+                last = await response.Content.ReadAsStringAsync();
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message;
+            }
+            catch (TaskCanceledException e)
+            {
+                last = e.Message;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{healthz} did not answer 200 within {deadline.TotalSeconds} s. Last /healthz: {last}{Environment.NewLine}" +
+            string.Join(Environment.NewLine, _hosts.Values.Append(_gateway!).Select(h => $"--- {h.Name} ---{Environment.NewLine}{h.RecentOutput}")));
+    }
+
+    public async Task DisposeAsync()
+    {
+        Gateway?.Dispose();
+        GatewayHttp?.Dispose();
+        foreach (var host in _hosts.Values.Append(_gateway).OfType<HostProcess>())
+        {
+            host.Dispose();
+        }
+
+        if (ConnectionString.Length > 0)
+        {
+            await (await PostgresServer.Shared).DropDatabaseAsync(ConnectionString);
+        }
+    }
+}
+
+/// <summary>Tests that share one running suite; they run one after another.</summary>
+[CollectionDefinition(Name)]
+public sealed class SuiteCollection : ICollectionFixture<SuiteFixture>
+{
+    public const string Name = "suite";
+}
