@@ -92,7 +92,7 @@ public static class CommandHandler
         {
             return prior.Fingerprint == fingerprint
                 ? new Decision<T>(null, new CommandResult<T> { Resource = state.Current, Duplicate = true, Version = prior.Version })
-                : new Decision<T>(null, CommandResult<T>.Refused(new DomainError(ErrorCode.MessageIdReused,
+                : new Decision<T>(null, CommandResult<T>.Refused(new DomainError(DomainErrorCode.MessageIdReused,
                     $"message_id '{messageId}' was already used for a different command payload; use a new message_id for a new command.")));
         }
 

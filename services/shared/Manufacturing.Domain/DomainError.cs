@@ -3,8 +3,8 @@ using Orleans;
 namespace Manufacturing.Domain;
 
 /// <summary>Why a command was refused. Mapped to a gRPC status and <c>google.rpc</c> details at the edge.</summary>
-[GenerateSerializer, Alias("mfg.ErrorCode")]
-public enum ErrorCode
+[GenerateSerializer, Alias("mfg.DomainErrorCode")]
+public enum DomainErrorCode
 {
     /// <summary>The request is wrong whatever the state (INVALID_ARGUMENT).</summary>
     InvalidArgument = 1,
@@ -48,7 +48,7 @@ public sealed record FieldViolation
 public sealed record DomainError
 {
     /// <summary>Creates an error.</summary>
-    public DomainError(ErrorCode code, string message, IReadOnlyList<FieldViolation>? violations = null, string? precondition = null)
+    public DomainError(DomainErrorCode code, string message, IReadOnlyList<FieldViolation>? violations = null, string? precondition = null)
     {
         Code = code;
         Message = message;
@@ -57,26 +57,26 @@ public sealed record DomainError
     }
 
     /// <summary>The kind of refusal.</summary>
-    [Id(0)] public ErrorCode Code { get; init; }
+    [Id(0)] public DomainErrorCode Code { get; init; }
 
     /// <summary>A message for a person; never contains secrets or prices.</summary>
     [Id(1)] public string Message { get; init; }
 
-    /// <summary>The invalid fields, for <see cref="ErrorCode.InvalidArgument"/>.</summary>
+    /// <summary>The invalid fields, for <see cref="DomainErrorCode.InvalidArgument"/>.</summary>
     [Id(2)] public IReadOnlyList<FieldViolation> Violations { get; init; }
 
-    /// <summary>A short machine-readable name of the failed precondition, for <see cref="ErrorCode.InvalidState"/>.</summary>
+    /// <summary>A short machine-readable name of the failed precondition, for <see cref="DomainErrorCode.InvalidState"/>.</summary>
     [Id(3)] public string? Precondition { get; init; }
 
     /// <summary>An INVALID_ARGUMENT refusal.</summary>
-    public static DomainError Invalid(string message, params FieldViolation[] violations) => new(ErrorCode.InvalidArgument, message, violations);
+    public static DomainError Invalid(string message, params FieldViolation[] violations) => new(DomainErrorCode.InvalidArgument, message, violations);
 
     /// <summary>A NOT_FOUND refusal.</summary>
-    public static DomainError NotFound(string message) => new(ErrorCode.NotFound, message);
+    public static DomainError NotFound(string message) => new(DomainErrorCode.NotFound, message);
 
     /// <summary>An ALREADY_EXISTS refusal for a resource that exists.</summary>
-    public static DomainError AlreadyExists(string message) => new(ErrorCode.AlreadyExists, message);
+    public static DomainError AlreadyExists(string message) => new(DomainErrorCode.AlreadyExists, message);
 
     /// <summary>A FAILED_PRECONDITION refusal.</summary>
-    public static DomainError InvalidState(string precondition, string message) => new(ErrorCode.InvalidState, message, precondition: precondition);
+    public static DomainError InvalidState(string precondition, string message) => new(DomainErrorCode.InvalidState, message, precondition: precondition);
 }

@@ -4,7 +4,6 @@ using Google.Rpc;
 using Grpc.Core;
 using Manufacturing.Common.V1;
 using Manufacturing.Domain;
-using ErrorCode = Manufacturing.Domain.ErrorCode;
 using Status = Google.Rpc.Status;
 
 namespace Manufacturing.ServiceDefaults.Grpc;
@@ -45,12 +44,12 @@ public static class RpcErrors
     {
         var (code, reason) = error.Code switch
         {
-            ErrorCode.InvalidArgument => (Code.InvalidArgument, ErrorReason.InvalidFields),
-            ErrorCode.NotFound => (Code.NotFound, ErrorReason.ResourceNotFound),
-            ErrorCode.AlreadyExists => (Code.AlreadyExists, ErrorReason.ResourceAlreadyExists),
-            ErrorCode.MessageIdReused => (Code.AlreadyExists, ErrorReason.MessageIdReused),
-            ErrorCode.InvalidState => (Code.FailedPrecondition, ErrorReason.InvalidState),
-            ErrorCode.NotPermitted => (Code.PermissionDenied, ErrorReason.NotPermitted),
+            DomainErrorCode.InvalidArgument => (Code.InvalidArgument, ErrorReason.InvalidFields),
+            DomainErrorCode.NotFound => (Code.NotFound, ErrorReason.ResourceNotFound),
+            DomainErrorCode.AlreadyExists => (Code.AlreadyExists, ErrorReason.ResourceAlreadyExists),
+            DomainErrorCode.MessageIdReused => (Code.AlreadyExists, ErrorReason.MessageIdReused),
+            DomainErrorCode.InvalidState => (Code.FailedPrecondition, ErrorReason.InvalidState),
+            DomainErrorCode.NotPermitted => (Code.PermissionDenied, ErrorReason.NotPermitted),
             _ => (Code.Internal, ErrorReason.Unspecified),
         };
 

@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Manufacturing.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace Manufacturing.UnitTests.Support;
+
+/// <summary>
+/// A two-silo in-process cluster hosting every domain's grains. The shop floor's storage can be told
+/// to fail its next writes, to prove what a grain does when its state write fails.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.GrainFactory;
+
+    public async Task InitializeAsync()
+    {
+        Cluster = new TestClusterBuilder(2).AddSiloBuilderConfigurator<SiloConfiguration>().Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    private sealed class SiloConfiguration : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo)
+        {
+            silo.AddMemoryGrainStorage(StorageNames.Inventory, o => o.Configure<Serializer>((options, s) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(s)));
+            silo.AddMemoryGrainStorage(StorageNames.Quality, o => o.Configure<Serializer>((options, s) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(s)));
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.ShopFloor, (services, _) => new FaultInjectingStorage(services.GetRequiredService<Serializer>()));
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
+
+/// <summary>
+/// An in-memory grain storage with etags, shared by every silo of the process (so a grain reactivated
+/// on the other silo reads the same rows), that fails the next <see cref="FailNextWrites"/> writes.
+/// </summary>
+internal sealed class FaultInjectingStorage(Serializer serializer) : IGrainStorage
+{
+    private static readonly ConcurrentDictionary<string, (byte[] Data, int Version)> Rows = new();
+    private static int _failNextWrites;
+
+    public static void FailNextWrites(int count) => Interlocked.Exchange(ref _failNextWrites, count);
+
+    public static bool Contains(string stateName, GrainId grainId) => Rows.ContainsKey($"{stateName}/{grainId}");
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (Rows.TryGetValue($"{stateName}/{grainId}", out var row))
+        {
+            grainState.State = serializer.Deserialize<T>(row.Data);
+            grainState.ETag = row.Version.ToString();
+            grainState.RecordExists = true;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (Interlocked.Decrement(ref _failNextWrites) >= 0)
+        {
+            throw new IOException("injected storage failure");
+        }
+
+        var key = $"{stateName}/{grainId}";
+        var version = Rows.TryGetValue(key, out var row) ? row.Version : 0;
+        if (grainState.ETag != (version == 0 ? null : version.ToString()))
+        {
+            throw new InconsistentStateException($"etag {grainState.ETag} is stale", version.ToString(), grainState.ETag);
+        }
+
+        Rows[key] = (serializer.SerializeToArray(grainState.State), version + 1);
+        grainState.ETag = (version + 1).ToString();
+        grainState.RecordExists = true;
+        return Task.CompletedTask;
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        Rows.TryRemove($"{stateName}/{grainId}", out _);
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+        return Task.CompletedTask;
+    }
+}
