@@ -79,7 +79,18 @@ public static class DatabaseMigrator
                 logger.LogInformation("Applying migration {Migration}", migration.FullName);
                 await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (PostgresException ex)
+                    {
+                        // Disposing the transaction rolls it back: nothing of this migration remains.
+                        throw new MigrationException(
+                            $"Migration {migration.FullName} failed and was rolled back: {ex.SqlState}: {ex.MessageText}",
+                            ex);
+                    }
+
                     await using (var record = new NpgsqlCommand(
                         $"INSERT INTO {HistoryTable} (version, name, checksum) VALUES (@version, @name, @checksum)",
                         connection,
@@ -109,7 +120,7 @@ public static class DatabaseMigrator
                 {
                     await LockAsync(connection, "pg_advisory_unlock", CancellationToken.None).ConfigureAwait(false);
                 }
-                catch (NpgsqlException ex)
+                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or OperationCanceledException)
                 {
                     logger.LogDebug(ex, "Could not release the migration lock explicitly");
                 }

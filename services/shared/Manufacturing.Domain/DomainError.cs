@@ -3,7 +3,7 @@ using Orleans;
 namespace Manufacturing.Domain;
 
 /// <summary>Why a command was refused. Mapped to a gRPC status and <c>google.rpc</c> details at the edge.</summary>
-[GenerateSerializer, Alias("mfg.DomainErrorCode")]
+[GenerateSerializer, Alias("mfg.ErrorCode")]
 public enum DomainErrorCode
 {
     /// <summary>The request is wrong whatever the state (INVALID_ARGUMENT).</summary>
