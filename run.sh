@@ -10,6 +10,9 @@ root=$(pwd)
 . tools/scripts/postgres.sh
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# Six .NET processes share this machine's cores: workstation GC keeps them from fighting over
+# per-core server-GC heaps (see docs/benchmarks.md). A pod with its own CPUs keeps the default.
+export DOTNET_gcServer="${DOTNET_gcServer:-0}"
 configuration=Release
 data="${MFG_DATA_DIR:-$root/.data}"
 logs="$root/.run/logs"
@@ -23,8 +26,9 @@ stop_all() {
   echo; echo "==> Stopping"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ -n "$pgdata" ] && pg_stop "$pgdata"
+  if [ -n "$pgdata" ]; then pg_stop "$pgdata"; fi
   echo "==> Stopped"
+  exit 0
 }
 trap stop_all INT TERM EXIT
 

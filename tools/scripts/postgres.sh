@@ -5,11 +5,12 @@
 # Prints the directory holding initdb/pg_ctl, or nothing.
 pg_bindir() {
   local d
-  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then pg_config --bindir; return; fi
+  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then pg_config --bindir; return 0; fi
   for d in /usr/lib/postgresql/*/bin /usr/local/pgsql/bin /usr/pgsql-*/bin; do
-    [ -x "$d/initdb" ] && { echo "$d"; return; }
+    [ -x "$d/initdb" ] && { echo "$d"; return 0; }
   done
-  command -v initdb >/dev/null 2>&1 && dirname "$(command -v initdb)"
+  if command -v initdb >/dev/null 2>&1; then dirname "$(command -v initdb)"; fi
+  return 0
 }
 
 # Installs the Debian/Ubuntu postgresql package when no server binaries are present.

@@ -55,6 +55,7 @@ public sealed class SuiteFixture : IAsyncLifetime
         {
             ["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{GatewayRestPort}",
             ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{GatewayGrpcPort}",
+            ["DOTNET_gcServer"] = "0",
         };
 
         foreach (var (name, project) in DomainHosts)
@@ -71,6 +72,7 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["Orleans__ServiceId"] = clusterId,
                 ["Orleans__SiloPort"] = Ports.Next().ToString(),
                 ["Logging__LogLevel__Default"] = "Warning",
+                ["DOTNET_gcServer"] = "0",
             });
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__Destinations__{name}-1__Address"] = $"http://127.0.0.1:{grpc}";
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__HealthCheck__Active__Interval"] = "00:00:01";
