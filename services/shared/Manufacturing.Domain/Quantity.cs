@@ -50,26 +50,9 @@ public sealed partial record Quantity
     /// </summary>
     public static Quantity? Parse(string? value, string? unit, string field, Violations violations, bool mustBePositive = true)
     {
-        var ok = true;
-        decimal amount = 0;
-        if (string.IsNullOrEmpty(value))
-        {
-            violations.Add($"{field}.value", "is required");
-            ok = false;
-        }
-        else if (!DecimalText().IsMatch(value) ||
-                 !decimal.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out amount))
-        {
-            violations.Add($"{field}.value", "must be a plain decimal number such as \"12.5\" (no exponent, no separators, at most 28 digits)");
-            ok = false;
-        }
-        else if (value.Contains('.') && value.Length - value.IndexOf('.') - 1 > MaxDecimalPlaces &&
-                 Normalize(amount).Scale > MaxDecimalPlaces)
-        {
-            violations.Add($"{field}.value", $"must have at most {MaxDecimalPlaces} decimal places");
-            ok = false;
-        }
-        else if (mustBePositive && amount <= 0)
+        var amount = ParseDecimal(value, $"{field}.value", violations);
+        var ok = amount is not null;
+        if (amount is { } parsed && mustBePositive && parsed <= 0)
         {
             violations.Add($"{field}.value", "must be greater than zero");
             ok = false;
@@ -86,7 +69,36 @@ public sealed partial record Quantity
             ok = false;
         }
 
-        return ok ? new Quantity(amount, unit!) : null;
+        return ok ? new Quantity(amount!.Value, unit!) : null;
+    }
+
+    /// <summary>
+    /// Parses a plain decimal string (optional '-', digits, optional '.' and digits; no exponent, no
+    /// separators, at most 28 digits and <see cref="MaxDecimalPlaces"/> decimal places), reporting a
+    /// violation on <paramref name="field"/> when it is missing or malformed.
+    /// </summary>
+    public static decimal? ParseDecimal(string? value, string field, Violations violations)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            violations.Add(field, "is required");
+            return null;
+        }
+
+        if (!DecimalText().IsMatch(value) ||
+            !decimal.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
+        {
+            violations.Add(field, "must be a plain decimal number such as \"12.5\" (no exponent, no separators, at most 28 digits)");
+            return null;
+        }
+
+        if (Normalize(amount).Scale > MaxDecimalPlaces)
+        {
+            violations.Add(field, $"must have at most {MaxDecimalPlaces} decimal places");
+            return null;
+        }
+
+        return Normalize(amount);
     }
 
     private static decimal Normalize(decimal value) => value / 1.000000000000000000000000000000000m;

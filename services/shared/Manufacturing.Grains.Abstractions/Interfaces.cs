@@ -1,5 +1,6 @@
 using Manufacturing.Domain;
 using Manufacturing.Inventory.Domain;
+using Manufacturing.Procurement.Domain;
 using Manufacturing.Quality.Domain;
 using Manufacturing.ShopFloor.Domain;
 using Orleans;
@@ -45,4 +46,17 @@ public interface ILotQualityGrain : IGrainWithStringKey
     /// <summary>Puts the lot on hold: blocks it in inventory, then records the hold. Idempotent by message id.</summary>
     [Alias("PlaceHold")]
     Task<CommandResult<Lot>> PlaceHold(PlaceLotHold command);
+}
+
+/// <summary>A purchase order, keyed <c>{plant}/{po}</c> by the buying plant. Hosted by the procurement silos.</summary>
+[Version(1), Alias("procurement.IPurchaseOrderGrain")]
+public interface IPurchaseOrderGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the order (ERP). Idempotent by message id.</summary>
+    [Alias("Create")]
+    Task<CommandResult<PurchaseOrder>> Create(CreatePurchaseOrder command);
+
+    /// <summary>The order, or null when it was never created.</summary>
+    [ReadOnly, Alias("Get")]
+    Task<PurchaseOrder?> Get();
 }

@@ -1,4 +1,5 @@
 using Manufacturing.Inventory.Domain;
+using Manufacturing.Procurement.Domain;
 using Manufacturing.ShopFloor.Domain;
 
 namespace Manufacturing.UnitTests.Shared;
@@ -21,6 +22,15 @@ public sealed class ContractEnumTests
         foreach (var status in Enum.GetValues<LotStatus>())
         {
             Assert.Equal(status.ToString(), Enum.GetName((Manufacturing.Inventory.V1.LotStatus)(int)status));
+        }
+    }
+
+    [Fact]
+    public void Purchase_order_statuses_match_the_contract_by_number()
+    {
+        foreach (var status in Enum.GetValues<PurchaseOrderStatus>())
+        {
+            Assert.Equal(status.ToString(), Enum.GetName((Manufacturing.Procurement.V1.PurchaseOrderState)(int)status));
         }
     }
 }

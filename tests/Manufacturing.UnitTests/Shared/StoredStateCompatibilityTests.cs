@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Manufacturing.Domain;
 using Manufacturing.Inventory.Domain;
+using Manufacturing.Procurement.Domain;
 using Manufacturing.Quality.Domain;
 using Manufacturing.ShopFloor.Domain;
 using Manufacturing.UnitTests.Support;
@@ -39,6 +40,16 @@ public sealed class StoredStateCompatibilityTests
         Current = new LotHold { LotKey = "P100/LOT-7781", Reason = "hold", PlacedAt = Commands.At, Version = 1 },
         Processed = ProcessedCommands.Empty.Remember(new ProcessedCommand("h-1", "CC", 1)),
     };
+
+    public static AggregateState<PurchaseOrder> PurchaseOrderState => new()
+    {
+        Current = PurchaseOrderRules.Create("P100/4500012345", null, Procurement.PurchaseOrderRulesTests.Create()).Next!.WithVersion(1),
+        Processed = ProcessedCommands.Empty.Remember(new ProcessedCommand("sap-1", "DD", 1)),
+    };
+
+    [Fact]
+    public void Purchase_order_state_written_by_an_earlier_build_is_read_by_this_one() =>
+        AssertReadsGolden("purchase-order-state.v1.txt", PurchaseOrderState);
 
     [Fact]
     public void Production_order_state_written_by_an_earlier_build_is_read_by_this_one() =>
