@@ -24,6 +24,7 @@ public sealed class SuiteFixture : IAsyncLifetime
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(90);
     private readonly Dictionary<string, HostProcess> _hosts = [];
     private readonly Dictionary<string, int> _restPorts = [];
+    private readonly Dictionary<string, int> _grpcPorts = [];
     private HostProcess? _gateway;
 
     /// <summary>The suite's own database.</summary>
@@ -47,6 +48,9 @@ public sealed class SuiteFixture : IAsyncLifetime
     /// <summary>A domain host's own REST base address (bypassing the gateway).</summary>
     public Uri HostRest(string name) => new($"http://127.0.0.1:{_restPorts[name]}");
 
+    /// <summary>A domain host's own gRPC address (bypassing the gateway).</summary>
+    public Uri HostGrpc(string name) => new($"http://127.0.0.1:{_grpcPorts[name]}");
+
     public async Task InitializeAsync()
     {
         ConnectionString = await PostgresServer.CreateTestDatabaseAsync("suite");
@@ -63,6 +67,7 @@ public sealed class SuiteFixture : IAsyncLifetime
             var rest = Ports.Next();
             var grpc = Ports.Next();
             _restPorts[name] = rest;
+            _grpcPorts[name] = grpc;
             _hosts[name] = new HostProcess(name, Repository.HostAssembly(project), new Dictionary<string, string>
             {
                 ["ConnectionStrings__Orleans"] = ConnectionString,

@@ -21,15 +21,7 @@ internal sealed class InventoryGrpcService(IGrainFactory grains, ServiceIdentity
 
     public override async Task<GetLotResponse> GetLot(GetLotRequest request, ServerCallContext context)
     {
-        var violations = new Violations();
-        var key = ResourceNames.ParseKey(request.Name, "lots", "name", violations);
-        violations.ThrowIfInvalid(service.ErrorDomain, request.Name);
-        var lot = await grains.GetGrain<ILotGrain>(key!).Get();
-        if (lot is null)
-        {
-            RpcErrors.ThrowNotFound(service.ErrorDomain, request.Name);
-        }
-
+        var lot = await grains.ReadAsync<ILotGrain, Manufacturing.Inventory.Domain.Lot>(request.Name, "lots", service.ErrorDomain, g => g.Get());
         return new GetLotResponse { Lot = lot.ToProto() };
     }
 }

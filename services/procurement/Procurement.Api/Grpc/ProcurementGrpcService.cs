@@ -21,15 +21,7 @@ internal sealed class ProcurementGrpcService(IGrainFactory grains, ServiceIdenti
 
     public override async Task<GetPurchaseOrderResponse> GetPurchaseOrder(GetPurchaseOrderRequest request, ServerCallContext context)
     {
-        var violations = new Violations();
-        var key = ResourceNames.ParseKey(request.Name, "purchaseOrders", "name", violations);
-        violations.ThrowIfInvalid(service.ErrorDomain, request.Name);
-        var order = await grains.GetGrain<IPurchaseOrderGrain>(key!).Get();
-        if (order is null)
-        {
-            RpcErrors.ThrowNotFound(service.ErrorDomain, request.Name);
-        }
-
+        var order = await grains.ReadAsync<IPurchaseOrderGrain, Manufacturing.Procurement.Domain.PurchaseOrder>(request.Name, "purchaseOrders", service.ErrorDomain, g => g.Get());
         return new GetPurchaseOrderResponse { PurchaseOrder = order.ToProto() };
     }
 }

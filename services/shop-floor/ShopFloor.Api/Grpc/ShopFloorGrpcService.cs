@@ -21,15 +21,7 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
 
     public override async Task<GetProductionOrderResponse> GetProductionOrder(GetProductionOrderRequest request, ServerCallContext context)
     {
-        var violations = new Violations();
-        var key = ResourceNames.ParseKey(request.Name, "productionOrders", "name", violations);
-        violations.ThrowIfInvalid(service.ErrorDomain, request.Name);
-        var order = await grains.GetGrain<IProductionOrderGrain>(key!).Get();
-        if (order is null)
-        {
-            RpcErrors.ThrowNotFound(service.ErrorDomain, request.Name);
-        }
-
+        var order = await grains.ReadAsync<IProductionOrderGrain, Manufacturing.ShopFloor.Domain.ProductionOrder>(request.Name, "productionOrders", service.ErrorDomain, g => g.Get());
         return new GetProductionOrderResponse { ProductionOrder = order.ToProto() };
     }
 }
