@@ -25,6 +25,8 @@ public sealed class SuiteFixture : IAsyncLifetime
     private readonly Dictionary<string, HostProcess> _hosts = [];
     private readonly Dictionary<string, int> _restPorts = [];
     private readonly Dictionary<string, int> _grpcPorts = [];
+    private readonly Dictionary<string, string> _gatewayEnvironment = [];
+    private readonly List<HostProcess> _extraGateways = [];
     private HostProcess? _gateway;
 
     /// <summary>The suite's own database.</summary>
@@ -55,12 +57,10 @@ public sealed class SuiteFixture : IAsyncLifetime
     {
         ConnectionString = await PostgresServer.CreateTestDatabaseAsync("suite");
         var clusterId = "it-" + Guid.NewGuid().ToString("N")[..8];
-        var gatewayEnvironment = new Dictionary<string, string>
-        {
-            ["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{GatewayRestPort}",
-            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{GatewayGrpcPort}",
-            ["DOTNET_gcServer"] = "0",
-        };
+        var gatewayEnvironment = _gatewayEnvironment;
+        gatewayEnvironment["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{GatewayRestPort}";
+        gatewayEnvironment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{GatewayGrpcPort}";
+        gatewayEnvironment["DOTNET_gcServer"] = "0";
 
         foreach (var (name, project) in DomainHosts)
         {
@@ -95,22 +95,47 @@ public sealed class SuiteFixture : IAsyncLifetime
         await WaitUntilGatewayHealthyAsync(StartDeadline);
     }
 
+    /// <summary>
+    /// Starts another gateway in front of the same hosts, with the suite's routes plus
+    /// <paramref name="settings"/> (its own ports, a certificate…); it is stopped with the suite.
+    /// </summary>
+    public HostProcess StartGateway(IReadOnlyDictionary<string, string> settings)
+    {
+        var environment = new Dictionary<string, string>(_gatewayEnvironment);
+        foreach (var (key, value) in settings)
+        {
+            environment[key] = value;
+        }
+
+        var gateway = new HostProcess("gateway-extra", Repository.HostAssembly("gateway/Manufacturing.Gateway"), environment);
+        _extraGateways.Add(gateway);
+        gateway.Start();
+        return gateway;
+    }
+
     /// <summary>Waits until the gateway reports every domain host healthy, or fails naming what is not.</summary>
     public Task WaitUntilGatewayHealthyAsync(TimeSpan deadline) =>
         WaitUntilHealthyAsync(new Uri($"http://127.0.0.1:{GatewayRestPort}/healthz"), deadline);
+
+    /// <summary>Waits until <paramref name="healthz"/> answers 200, using <paramref name="handler"/> (for TLS) when given.</summary>
+    public Task WaitUntilHealthyAsync(Uri healthz, TimeSpan deadline, HttpMessageHandler handler) =>
+        WaitUntilHealthyAsync(healthz, deadline, new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) });
 
     /// <summary>Waits until one domain host answers its own /healthz with 200 (silo active, PostgreSQL reachable).</summary>
     public Task WaitUntilHostHealthyAsync(string name, TimeSpan deadline) =>
         WaitUntilHealthyAsync(new Uri(HostRest(name), "/healthz"), deadline);
 
-    private async Task WaitUntilHealthyAsync(Uri healthz, TimeSpan deadline)
+    private Task WaitUntilHealthyAsync(Uri healthz, TimeSpan deadline) =>
+        WaitUntilHealthyAsync(healthz, deadline, new HttpClient { Timeout = TimeSpan.FromSeconds(2) });
+
+    private async Task WaitUntilHealthyAsync(Uri healthz, TimeSpan deadline, HttpClient client)
     {
-        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var probe = client;
         var last = "";
         var until = DateTime.UtcNow + deadline;
         while (DateTime.UtcNow < until)
         {
-            var exited = _hosts.Values.Append(_gateway!).FirstOrDefault(h => !h.IsRunning);
+            var exited = _hosts.Values.Append(_gateway!).Concat(_extraGateways).FirstOrDefault(h => !h.IsRunning);
             if (exited is not null)
             {
                 throw new InvalidOperationException($"{exited.Name} exited during start-up:{Environment.NewLine}{exited.RecentOutput}");
@@ -145,7 +170,7 @@ public sealed class SuiteFixture : IAsyncLifetime
     {
         Gateway?.Dispose();
         GatewayHttp?.Dispose();
-        foreach (var host in _hosts.Values.Append(_gateway).OfType<HostProcess>())
+        foreach (var host in _hosts.Values.Append(_gateway).Concat(_extraGateways).OfType<HostProcess>())
         {
             host.Dispose();
         }
