@@ -14,13 +14,6 @@ internal static class GatewayExtensions
 {
     public static WebApplicationBuilder AddManufacturingGateway(this WebApplicationBuilder builder)
     {
-        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.IncludeScopes = true;
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        });
         builder.AddManufacturingTelemetry("gateway");
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
         return builder;
@@ -49,7 +42,7 @@ internal static class GatewayExtensions
             return Results.Json(body, JsonOptions, statusCode: allHealthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
         app.MapGet("/alive", () => Results.Ok());
-        app.MapGet("/", (IProxyStateLookup proxy, IConfiguration configuration) => Results.Json(new
+        app.MapGet("/", (IConfiguration configuration) => Results.Json(new
         {
             service = "manufacturing gateway",
             health = "/healthz",

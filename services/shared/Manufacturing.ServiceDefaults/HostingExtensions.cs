@@ -33,13 +33,6 @@ public static class HostingExtensions
     {
         var identity = new ServiceIdentity(serviceName);
         builder.Services.AddSingleton(identity);
-        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.IncludeScopes = true;
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        });
         builder.AddManufacturingTelemetry(serviceName);
 
         builder.Services.AddGrpc(o =>
@@ -57,9 +50,20 @@ public static class HostingExtensions
         return builder;
     }
 
-    /// <summary>OpenTelemetry for a host: ASP.NET Core, gRPC client, HttpClient, Orleans activities and meters.</summary>
+    /// <summary>
+    /// What every process of the suite (hosts and gateway) shares: single-line console logs with scopes
+    /// (the correlation id), no Server header, and OpenTelemetry: ASP.NET Core, gRPC client, HttpClient,
+    /// Orleans activities and meters, exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// </summary>
     public static WebApplicationBuilder AddManufacturingTelemetry(this WebApplicationBuilder builder, string serviceName)
     {
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
         builder.Logging.AddOpenTelemetry(o =>
         {
             o.IncludeFormattedMessage = true;
