@@ -60,6 +60,7 @@ await new ShopFloorService.ShopFloorServiceClient(channels[targets[0].Name]).Rel
     {
         Product = "BENCH",
         Quantity = new Quantity { Value = "1", UnitOfMeasure = "EA" },
+        Operations = { new Operation { OperationId = "0010", WorkCenter = "BENCH" } },
         PlannedStartTime = Timestamp.FromDateTime(DateTime.UtcNow),
         PlannedEndTime = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)),
     },

@@ -45,7 +45,24 @@ public sealed record BomComponent
     [Id(1)] public Quantity QuantityPerUnit { get; init; }
 }
 
-/// <summary>One step of the routing.</summary>
+/// <summary>Where one routing operation is in its execution.</summary>
+[GenerateSerializer, Alias("shopfloor.OperationStatus")]
+public enum OperationStatus
+{
+    /// <summary>Not started. Zero, so that state stored before execution was tracked reads as pending.</summary>
+    Pending = 0,
+
+    /// <summary>Running.</summary>
+    Running = 1,
+
+    /// <summary>Paused.</summary>
+    Paused = 2,
+
+    /// <summary>Completed.</summary>
+    Completed = 3,
+}
+
+/// <summary>One step of the routing, with its execution progress.</summary>
 [GenerateSerializer, Immutable, Alias("shopfloor.RoutingOperation")]
 public sealed record RoutingOperation
 {
@@ -65,9 +82,41 @@ public sealed record RoutingOperation
 
     /// <summary>Free text for operators.</summary>
     [Id(2)] public string Description { get; init; }
+
+    /// <summary>Where the operation is in its execution.</summary>
+    [Id(3)] public OperationStatus Status { get; init; } = OperationStatus.Pending;
+
+    /// <summary>When it started (the start event's occurred_at), if it did.</summary>
+    [Id(4)] public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When it completed, if it did.</summary>
+    [Id(5)] public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>Good quantity reported at completion, in the order's unit.</summary>
+    [Id(6)] public decimal GoodQuantity { get; init; }
+
+    /// <summary>Scrap quantity reported at completion, in the order's unit.</summary>
+    [Id(7)] public decimal ScrapQuantity { get; init; }
+
+    /// <summary>Why it was scrapped, when scrap was reported.</summary>
+    [Id(8)] public string ScrapReason { get => field ?? ""; init; } = "";
+
+    /// <summary>Why it is paused, while paused.</summary>
+    [Id(9)] public string PauseReason { get => field ?? ""; init; } = "";
+
+    /// <summary>
+    /// True when the operation was completed without a start event (its start time is then the
+    /// completion time until a late start event supplies the real one).
+    /// </summary>
+    [Id(10)] public bool StartInferred { get; init; }
 }
 
 /// <summary>A production order: the aggregate owned by the production order grain.</summary>
+/// <remarks>
+/// Fields added after state was first stored read as their type's default from older rows: Orleans'
+/// deserializer runs no initializers. Such strings coalesce null in their getter; enums have their
+/// "nothing yet" value at zero (see docs/database.md).
+/// </remarks>
 [GenerateSerializer, Immutable, Alias("shopfloor.ProductionOrder")]
 public sealed record ProductionOrder : IAggregate<ProductionOrder>
 {
@@ -100,6 +149,12 @@ public sealed record ProductionOrder : IAggregate<ProductionOrder>
 
     /// <summary>When the ERP released it.</summary>
     [Id(9)] public DateTimeOffset ReleasedAt { get; init; }
+
+    /// <summary>How many ERP amendments were applied since the release.</summary>
+    [Id(10)] public int Amendments { get; init; }
+
+    /// <summary>Why the ERP cancelled it, when it did.</summary>
+    [Id(11)] public string CancelReason { get => field ?? ""; init; } = "";
 
     /// <summary>The resource name, <c>plants/{plant}/productionOrders/{order}</c>.</summary>
     public string Name => ResourceNames.FromKey("productionOrders", Key);

@@ -33,8 +33,13 @@ public static class ProductionOrderRules
             }
         }
 
+        if (command.Operations.IsDefaultOrEmpty)
+        {
+            violations.Add($"{order}.operations", "must hold at least one operation: execution is reported per operation");
+        }
+
         var operations = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < command.Operations.Length; i++)
+        for (var i = 0; i < (command.Operations.IsDefault ? 0 : command.Operations.Length); i++)
         {
             var operation = command.Operations[i];
             var field = $"{order}.operations[{i}]";
