@@ -20,6 +20,34 @@ public interface IProductionOrderGrain : IGrainWithStringKey
     /// <summary>The order, or null when it was never released.</summary>
     [ReadOnly, Alias("Get")]
     Task<ProductionOrder?> Get();
+
+    /// <summary>An operation started (MES).</summary>
+    [Alias("StartOperation")]
+    Task<CommandResult<ProductionOrder>> StartOperation(StartOperation command);
+
+    /// <summary>An operation paused (MES).</summary>
+    [Alias("PauseOperation")]
+    Task<CommandResult<ProductionOrder>> PauseOperation(PauseOperation command);
+
+    /// <summary>An operation resumed (MES).</summary>
+    [Alias("ResumeOperation")]
+    Task<CommandResult<ProductionOrder>> ResumeOperation(ResumeOperation command);
+
+    /// <summary>An operation completed (MES).</summary>
+    [Alias("CompleteOperation")]
+    Task<CommandResult<ProductionOrder>> CompleteOperation(CompleteOperation command);
+
+    /// <summary>The ERP amends quantity or dates.</summary>
+    [Alias("Amend")]
+    Task<CommandResult<ProductionOrder>> Amend(AmendProductionOrder command);
+
+    /// <summary>The ERP cancels the order before execution.</summary>
+    [Alias("Cancel")]
+    Task<CommandResult<ProductionOrder>> Cancel(CancelProductionOrder command);
+
+    /// <summary>The ERP closes the completed order.</summary>
+    [Alias("Close")]
+    Task<CommandResult<ProductionOrder>> Close(CloseProductionOrder command);
 }
 
 /// <summary>A lot of material, keyed <c>{plant}/{lot}</c>. Hosted by the inventory silos.</summary>

@@ -5,6 +5,7 @@ using Manufacturing.ServiceDefaults;
 using Manufacturing.ServiceDefaults.Grpc;
 using Manufacturing.ShopFloor.Api.Mapping;
 using Manufacturing.ShopFloor.V1;
+using Domain = Manufacturing.ShopFloor.Domain;
 
 namespace Manufacturing.ShopFloor.Api.Grpc;
 
@@ -21,7 +22,86 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
 
     public override async Task<GetProductionOrderResponse> GetProductionOrder(GetProductionOrderRequest request, ServerCallContext context)
     {
-        var order = await grains.ReadAsync<IProductionOrderGrain, Manufacturing.ShopFloor.Domain.ProductionOrder>(request.Name, "productionOrders", service.ErrorDomain, g => g.Get());
+        var order = await grains.ReadAsync<IProductionOrderGrain, Domain.ProductionOrder>(request.Name, "productionOrders", service.ErrorDomain, g => g.Get());
         return new GetProductionOrderResponse { ProductionOrder = order.ToProto() };
+    }
+
+    public override async Task<StartOperationResponse> StartOperation(StartOperationRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
+            new Domain.StartOperation { Metadata = metadata, OperationId = request.OperationId }, (g, c) => g.StartOperation(c));
+        return new StartOperationResponse { ProductionOrder = order, Outcome = outcome };
+    }
+
+    public override async Task<PauseOperationResponse> PauseOperation(PauseOperationRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
+            new Domain.PauseOperation { Metadata = metadata, OperationId = request.OperationId, Reason = request.Reason }, (g, c) => g.PauseOperation(c));
+        return new PauseOperationResponse { ProductionOrder = order, Outcome = outcome };
+    }
+
+    public override async Task<ResumeOperationResponse> ResumeOperation(ResumeOperationRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
+            new Domain.ResumeOperation { Metadata = metadata, OperationId = request.OperationId }, (g, c) => g.ResumeOperation(c));
+        return new ResumeOperationResponse { ProductionOrder = order, Outcome = outcome };
+    }
+
+    public override async Task<CompleteOperationResponse> CompleteOperation(CompleteOperationRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) => new Domain.CompleteOperation
+        {
+            Metadata = metadata,
+            OperationId = request.OperationId,
+            Good = request.GoodQuantity.ToDomain("good_quantity", violations, mustBePositive: false)!,
+            Scrap = request.ScrapQuantity.ToDomain("scrap_quantity", violations, mustBePositive: false)!,
+            ScrapReason = request.ScrapReason,
+        }, (g, c) => g.CompleteOperation(c));
+        return new CompleteOperationResponse { ProductionOrder = order, Outcome = outcome };
+    }
+
+    public override async Task<AmendProductionOrderResponse> AmendProductionOrder(AmendProductionOrderRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(request.Name, "name", request.Metadata, (metadata, violations) => new Domain.AmendProductionOrder
+        {
+            Metadata = metadata,
+            Quantity = request.Quantity is null ? null : request.Quantity.ToDomain("quantity", violations),
+            PlannedStart = request.PlannedStartTime.ToDomain("planned_start_time", violations, required: false),
+            PlannedEnd = request.PlannedEndTime.ToDomain("planned_end_time", violations, required: false),
+        }, (g, c) => g.Amend(c));
+        return new AmendProductionOrderResponse { ProductionOrder = order, Outcome = outcome };
+    }
+
+    public override async Task<CancelProductionOrderResponse> CancelProductionOrder(CancelProductionOrderRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(request.Name, "name", request.Metadata, (metadata, _) =>
+            new Domain.CancelProductionOrder { Metadata = metadata, Reason = request.Reason }, (g, c) => g.Cancel(c));
+        return new CancelProductionOrderResponse { ProductionOrder = order, Outcome = outcome };
+    }
+
+    public override async Task<CloseProductionOrderResponse> CloseProductionOrder(CloseProductionOrderRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(request.Name, "name", request.Metadata, (metadata, _) =>
+            new Domain.CloseProductionOrder { Metadata = metadata }, (g, c) => g.Close(c));
+        return new CloseProductionOrderResponse { ProductionOrder = order, Outcome = outcome };
+    }
+
+    /// <summary>
+    /// A command on an existing order: parses the order's name and the metadata, builds the command
+    /// (which may report more violations), throws INVALID_ARGUMENT listing them all, calls the grain
+    /// and maps the result.
+    /// </summary>
+    private async Task<(ProductionOrder Order, Common.V1.CommandOutcome Outcome)> Apply<TCommand>(
+        string name, string nameField, Common.V1.CommandMetadata? wireMetadata,
+        Func<CommandMetadata, Violations, TCommand> build,
+        Func<IProductionOrderGrain, TCommand, Task<CommandResult<Domain.ProductionOrder>>> call)
+    {
+        var violations = new Violations();
+        var key = ResourceNames.ParseKey(name, "productionOrders", nameField, violations);
+        var metadata = wireMetadata.ToDomain("metadata", violations);
+        var command = build(metadata ?? new CommandMetadata("", default), violations);
+        violations.ThrowIfInvalid(service.ErrorDomain, name);
+        var result = await call(grains.GetGrain<IProductionOrderGrain>(key!), command);
+        return (result.Unwrap(service.ErrorDomain, name).ToProto(), result.ToOutcome());
     }
 }

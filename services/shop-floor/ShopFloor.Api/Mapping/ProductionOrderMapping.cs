@@ -65,9 +65,31 @@ internal static class ProductionOrderMapping
             State = (Proto.ProductionOrderState)(int)order.Status,
             Version = order.Version,
             ReleaseTime = order.ReleasedAt.ToProto(),
+            AmendmentCount = order.Amendments,
+            CancelReason = order.CancelReason,
         };
         proto.Components.AddRange(order.Components.Select(c => new Proto.Component { Material = c.Material, QuantityPerUnit = c.QuantityPerUnit.ToProto() }));
-        proto.Operations.AddRange(order.Operations.Select(o => new Proto.Operation { OperationId = o.OperationId, WorkCenter = o.WorkCenter, Description = o.Description }));
+        proto.Operations.AddRange(order.Operations.Select(o => new Proto.Operation
+        {
+            OperationId = o.OperationId,
+            WorkCenter = o.WorkCenter,
+            Description = o.Description,
+            State = o.Status switch
+            {
+                OperationStatus.Pending => Proto.OperationState.Pending,
+                OperationStatus.Running => Proto.OperationState.Running,
+                OperationStatus.Paused => Proto.OperationState.Paused,
+                OperationStatus.Completed => Proto.OperationState.Completed,
+                _ => Proto.OperationState.Unspecified,
+            },
+            StartTime = o.StartedAt?.ToProto(),
+            CompleteTime = o.CompletedAt?.ToProto(),
+            GoodQuantity = o.Status == OperationStatus.Completed ? new Quantity(o.GoodQuantity, order.Quantity.Unit).ToProto() : null,
+            ScrapQuantity = o.Status == OperationStatus.Completed ? new Quantity(o.ScrapQuantity, order.Quantity.Unit).ToProto() : null,
+            ScrapReason = o.ScrapReason,
+            PauseReason = o.PauseReason,
+            StartInferred = o.StartInferred,
+        }));
         return proto;
     }
 }
