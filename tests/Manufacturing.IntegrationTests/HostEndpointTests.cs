@@ -26,6 +26,19 @@ public sealed class HostEndpointTests(SuiteFixture suite)
     }
 
     [Fact]
+    public async Task Host_health_covers_the_silo_and_postgresql()
+    {
+        using var http = new HttpClient { BaseAddress = suite.HostRest("inventory") };
+
+        using var response = await http.GetAsync("/healthz");
+        var checks = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("checks");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", checks.GetProperty("orleans-silo").GetProperty("status").GetString());
+        Assert.Equal("Healthy", checks.GetProperty("postgresql").GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Reflection_lists_the_hosts_contract_so_grpcurl_works()
     {
         using var channel = GrpcChannel.ForAddress(suite.HostGrpc("shop-floor"));

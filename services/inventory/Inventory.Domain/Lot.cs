@@ -80,7 +80,7 @@ public sealed record Lot : IAggregate<Lot>
     public string Name => ResourceNames.FromKey("lots", Key);
 
     /// <summary>Total quantity on hand over all locations.</summary>
-    public Quantity QuantityOnHand => new(Stock.IsDefaultOrEmpty ? 0 : Stock.Sum(s => s.Quantity.Value), Unit);
+    public Quantity QuantityOnHand => Stock.IsDefault ? new Quantity(0, Unit) : Stock.Aggregate(new Quantity(0, Unit), (sum, s) => sum.Plus(s.Quantity));
 
     /// <inheritdoc />
     public Lot WithVersion(long version) => this with { Version = version };

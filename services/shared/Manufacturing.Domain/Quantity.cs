@@ -27,9 +27,6 @@ public sealed partial record Quantity
     /// <summary>The amount as the contracts write it: invariant culture, no exponent.</summary>
     public string ValueText => Value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Multiplies the amount, keeping the unit.</summary>
-    public Quantity Times(decimal factor) => new(Value * factor, Unit);
-
     /// <summary>Adds two quantities of the same unit.</summary>
     public Quantity Plus(Quantity other)
     {

@@ -8,9 +8,6 @@ namespace Manufacturing.Domain;
 /// </summary>
 public static partial class ResourceNames
 {
-    /// <summary>The parent name of a plant: <c>plants/{plant}</c>.</summary>
-    public static string Plant(string plant) => $"plants/{plant}";
-
     /// <summary>The grain key of a resource of a plant.</summary>
     public static string Key(string plant, string id) => $"{plant}/{id}";
 

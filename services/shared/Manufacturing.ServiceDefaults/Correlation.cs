@@ -27,9 +27,6 @@ public static class Correlation
             ? incoming
             : Guid.NewGuid().ToString("N");
 
-    /// <summary>The correlation id of the grain call in progress, if any.</summary>
-    public static string? Current => RequestContext.Get(RequestContextKey) as string;
-
     internal sealed class Middleware(RequestDelegate next, ILogger<Middleware> logger)
     {
         public async Task InvokeAsync(HttpContext context)

@@ -63,7 +63,6 @@ public static class SiloExtensions
                     o.Invariant = NpgsqlInvariant;
                     o.ConnectionString = connectionString;
                 });
-                builder.Services.AddHealthChecks().AddCheck("postgresql", new PostgresHealthCheck(connectionString), tags: ["ready"]);
             }
             else
             {
@@ -76,7 +75,12 @@ public static class SiloExtensions
             }
         });
 
-        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo", tags: ["ready"]);
+        var health = builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo", tags: ["ready"]);
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            health.AddCheck("postgresql", new PostgresHealthCheck(connectionString), tags: ["ready"]);
+        }
+
         return builder;
     }
 
