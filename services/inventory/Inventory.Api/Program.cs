@@ -5,6 +5,7 @@ using Manufacturing.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddManufacturingDefaults("inventory");
 builder.AddManufacturingSilo(StorageNames.Inventory);
+builder.Services.AddSingleton<LotTracer>();
 
 var app = builder.Build();
 app.MapManufacturingEndpoints();

@@ -24,7 +24,7 @@ public sealed record LotHold : IAggregate<LotHold>
 }
 
 /// <summary>Quality puts a lot on hold (blocks it in inventory).</summary>
-[GenerateSerializer, Immutable, Alias("quality.PlaceLotHold")]
+[GenerateSerializer, Immutable, Alias("quality.PlaceLotHold"), OwnedTransition("quality", "hold")]
 public sealed record PlaceLotHold : ICommand
 {
     /// <inheritdoc />

@@ -35,8 +35,14 @@ public readonly record struct Transition<T> where T : class
     /// <summary>The aggregate after the command (when it changed).</summary>
     public T? Next { get; }
 
-    /// <summary>Why the command was refused.</summary>
+    /// <summary>Why the command was refused (with <see cref="Next"/> set: it was parked, and the aggregate recorded that).</summary>
     public DomainError? Error { get; }
+
+    /// <summary>
+    /// The command's change is not applied but parked: <paramref name="next"/> records the exception,
+    /// and the caller is answered with <paramref name="error"/> (also on every repeat).
+    /// </summary>
+    public static Transition<T> Park(T next, DomainError error) => new(next, error);
 
     /// <summary>The command changes the aggregate to <paramref name="next"/>.</summary>
     public static Transition<T> To(T next) => new(next, null);
@@ -72,7 +78,23 @@ public sealed record CommandResult<T> where T : class
 }
 
 /// <summary>The outcome of <see cref="CommandHandler.Decide{T, TCommand}"/>: the result, and the state to persist first when it changed.</summary>
-public sealed record Decision<T>(AggregateState<T>? NextState, CommandResult<T> Result) where T : class, IAggregate<T>;
+public sealed record Decision<T>(AggregateState<T>? NextState, CommandResult<T> Result) where T : class, IAggregate<T>
+{
+    /// <summary>
+    /// The same decision with the new aggregate completed by <paramref name="complete"/> (facts learnt
+    /// from the cross-domain effects performed before the commit); unchanged when nothing is applied.
+    /// </summary>
+    public Decision<T> Complete(Func<T, T> complete)
+    {
+        if (NextState?.Current is not { } next || Result.Error is not null)
+        {
+            return this;
+        }
+
+        var completed = complete(next);
+        return new Decision<T>(NextState with { Current = completed }, Result with { Resource = completed });
+    }
+}
 
 /// <summary>
 /// Applies a command to an aggregate exactly once: a remembered message id with the same payload is a
@@ -90,14 +112,24 @@ public static class CommandHandler
         var messageId = command.Metadata.MessageId;
         if (state.Processed.Find(messageId) is { } prior)
         {
-            return prior.Fingerprint == fingerprint
-                ? new Decision<T>(null, new CommandResult<T> { Resource = state.Current, Duplicate = true, Version = prior.Version })
-                : new Decision<T>(null, CommandResult<T>.Refused(new DomainError(DomainErrorCode.MessageIdReused,
+            if (prior.Fingerprint != fingerprint)
+            {
+                return new Decision<T>(null, CommandResult<T>.Refused(new DomainError(DomainErrorCode.MessageIdReused,
                     $"message_id '{messageId}' was already used for a different command payload; use a new message_id for a new command.")));
+            }
+
+            return new Decision<T>(null, new CommandResult<T> { Resource = state.Current, Duplicate = true, Version = prior.Version, Error = prior.Refusal });
+        }
+
+        var currentVersion = state.Current?.Version ?? 0;
+        if (command.Metadata.ExpectedVersion is { } expected && expected != currentVersion)
+        {
+            return new Decision<T>(null, CommandResult<T>.Refused(new DomainError(DomainErrorCode.VersionMismatch,
+                $"The resource is at version {currentVersion}, not the expected {expected}; read it again and decide anew.")));
         }
 
         var transition = rule(state.Current, command);
-        if (transition.Error is { } error)
+        if (transition.Error is { } error && transition.Next is null)
         {
             return new Decision<T>(null, CommandResult<T>.Refused(error));
         }
@@ -112,8 +144,8 @@ public static class CommandHandler
         var nextState = new AggregateState<T>
         {
             Current = next,
-            Processed = state.Processed.Remember(new ProcessedCommand(messageId, fingerprint, version)),
+            Processed = state.Processed.Remember(new ProcessedCommand(messageId, fingerprint, version) { Refusal = transition.Error }),
         };
-        return new Decision<T>(nextState, new CommandResult<T> { Resource = next, Version = version });
+        return new Decision<T>(nextState, new CommandResult<T> { Resource = next, Version = version, Error = transition.Error });
     }
 }

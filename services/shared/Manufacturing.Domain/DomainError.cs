@@ -23,6 +23,9 @@ public enum DomainErrorCode
 
     /// <summary>The caller may not do this (PERMISSION_DENIED).</summary>
     NotPermitted = 6,
+
+    /// <summary>The command's expected version is not the current one (ABORTED).</summary>
+    VersionMismatch = 7,
 }
 
 /// <summary>One invalid field, named by its path in the request's proto field names.</summary>
@@ -68,6 +71,9 @@ public sealed record DomainError
     /// <summary>A short machine-readable name of the failed precondition, for <see cref="DomainErrorCode.InvalidState"/>.</summary>
     [Id(3)] public string? Precondition { get; init; }
 
+    /// <summary>The resource name of the exception the command was parked as, when it was parked.</summary>
+    [Id(4)] public string? ExceptionName { get; init; }
+
     /// <summary>An INVALID_ARGUMENT refusal.</summary>
     public static DomainError Invalid(string message, params FieldViolation[] violations) => new(DomainErrorCode.InvalidArgument, message, violations);
 
@@ -76,6 +82,10 @@ public sealed record DomainError
 
     /// <summary>An ALREADY_EXISTS refusal for a resource that exists.</summary>
     public static DomainError AlreadyExists(string message) => new(DomainErrorCode.AlreadyExists, message);
+
+    /// <summary>A FAILED_PRECONDITION refusal saying that the command was parked as exception <paramref name="exceptionName"/>.</summary>
+    public static DomainError Parked(string precondition, string exceptionName, string message) =>
+        new(DomainErrorCode.InvalidState, message, precondition: precondition) { ExceptionName = exceptionName };
 
     /// <summary>A FAILED_PRECONDITION refusal.</summary>
     public static DomainError InvalidState(string precondition, string message) => new(DomainErrorCode.InvalidState, message, precondition: precondition);

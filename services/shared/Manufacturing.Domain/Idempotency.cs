@@ -25,6 +25,12 @@ public sealed record ProcessedCommand
 
     /// <summary>The aggregate version the command produced.</summary>
     [Id(2)] public long Version { get; init; }
+
+    /// <summary>
+    /// The refusal the command was answered with although it changed state (a change parked as an
+    /// exception); a repeat gets the same answer. Null for an applied command.
+    /// </summary>
+    [Id(3)] public DomainError? Refusal { get; init; }
 }
 
 /// <summary>

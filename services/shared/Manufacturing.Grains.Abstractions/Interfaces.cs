@@ -48,6 +48,18 @@ public interface IProductionOrderGrain : IGrainWithStringKey
     /// <summary>The ERP closes the completed order.</summary>
     [Alias("Close")]
     Task<CommandResult<ProductionOrder>> Close(CloseProductionOrder command);
+
+    /// <summary>The MES reports material consumed: draws the lot down, then records it.</summary>
+    [Alias("ConsumeMaterial")]
+    Task<CommandResult<ProductionOrder>> ConsumeMaterial(ConsumeMaterial command);
+
+    /// <summary>The MES declares output: creates or adds to the lot, then records it.</summary>
+    [Alias("DeclareOutput")]
+    Task<CommandResult<ProductionOrder>> DeclareOutput(DeclareOutput command);
+
+    /// <summary>Quality flags the order with a nonconformance of a lot it consumed.</summary>
+    [Alias("FlagNonconformance")]
+    Task<CommandResult<ProductionOrder>> FlagNonconformance(FlagNonconformance command);
 }
 
 /// <summary>A lot of material, keyed <c>{plant}/{lot}</c>. Hosted by the inventory silos.</summary>
@@ -61,6 +73,26 @@ public interface ILotGrain : IGrainWithStringKey
     /// <summary>Blocks the lot (quality). Idempotent by message id.</summary>
     [Alias("Block")]
     Task<CommandResult<Lot>> Block(BlockLot command);
+
+    /// <summary>Draws stock into a production order (MES, through the production order). Idempotent by message id.</summary>
+    [Alias("Consume")]
+    Task<CommandResult<Lot>> Consume(ConsumeLot command);
+
+    /// <summary>Creates the lot from production output, or adds to it. Idempotent by message id.</summary>
+    [Alias("Produce")]
+    Task<CommandResult<Lot>> Produce(ProduceLot command);
+
+    /// <summary>Moves stock between locations. Idempotent by message id.</summary>
+    [Alias("Transfer")]
+    Task<CommandResult<Lot>> Transfer(TransferLot command);
+
+    /// <summary>Cycle-count adjustment. Idempotent by message id.</summary>
+    [Alias("Adjust")]
+    Task<CommandResult<Lot>> Adjust(AdjustLot command);
+
+    /// <summary>Quality releases, scraps or returns the lot. Idempotent by message id.</summary>
+    [Alias("DecideQuality")]
+    Task<CommandResult<Lot>> DecideQuality(DecideLotQuality command);
 
     /// <summary>The lot, or null when it was never received.</summary>
     [ReadOnly, Alias("Get")]
@@ -76,6 +108,36 @@ public interface ILotQualityGrain : IGrainWithStringKey
     Task<CommandResult<Lot>> PlaceHold(PlaceLotHold command);
 }
 
+/// <summary>An inspection of a lot, keyed <c>{plant}/{inspection}</c>. Hosted by the quality silos.</summary>
+[Version(1), Alias("quality.IInspectionGrain")]
+public interface IInspectionGrain : IGrainWithStringKey
+{
+    /// <summary>Records the inspection: a PASS frees the lot from inspection, a FAIL raises a nonconformance. Idempotent by message id.</summary>
+    [Alias("Record")]
+    Task<CommandResult<Inspection>> Record(RecordInspection command);
+
+    /// <summary>The inspection, or null when it was never recorded.</summary>
+    [ReadOnly, Alias("Get")]
+    Task<Inspection?> Get();
+}
+
+/// <summary>A nonconformance, keyed <c>{plant}/{nc}</c>. Hosted by the quality silos.</summary>
+[Version(1), Alias("quality.INonconformanceGrain")]
+public interface INonconformanceGrain : IGrainWithStringKey
+{
+    /// <summary>Raises it: blocks its lots and flags the production orders that consumed them. Idempotent by message id.</summary>
+    [Alias("Raise")]
+    Task<CommandResult<Nonconformance>> Raise(RaiseNonconformance command);
+
+    /// <summary>Decides it and changes its lots accordingly. Idempotent by message id.</summary>
+    [Alias("Disposition")]
+    Task<CommandResult<Nonconformance>> Disposition(DispositionNonconformance command);
+
+    /// <summary>The nonconformance, or null when it was never raised.</summary>
+    [ReadOnly, Alias("Get")]
+    Task<Nonconformance?> Get();
+}
+
 /// <summary>A purchase order, keyed <c>{plant}/{po}</c> by the buying plant. Hosted by the procurement silos.</summary>
 [Version(1), Alias("procurement.IPurchaseOrderGrain")]
 public interface IPurchaseOrderGrain : IGrainWithStringKey
@@ -87,4 +149,20 @@ public interface IPurchaseOrderGrain : IGrainWithStringKey
     /// <summary>The order, or null when it was never created.</summary>
     [ReadOnly, Alias("Get")]
     Task<PurchaseOrder?> Get();
+
+    /// <summary>The supplier confirms a line; outside tolerance it is parked as an exception.</summary>
+    [Alias("ConfirmLine")]
+    Task<CommandResult<PurchaseOrder>> ConfirmLine(ConfirmLine command);
+
+    /// <summary>The supplier announces a shipment.</summary>
+    [Alias("NotifyShipment")]
+    Task<CommandResult<PurchaseOrder>> NotifyShipment(NotifyShipment command);
+
+    /// <summary>Goods receipt against a line: records it and creates the lot in inventory.</summary>
+    [Alias("ReceiveGoods")]
+    Task<CommandResult<PurchaseOrder>> ReceiveGoods(ReceiveGoods command);
+
+    /// <summary>A reviewer approves, rejects or corrects a parked exception.</summary>
+    [Alias("ResolveException")]
+    Task<CommandResult<PurchaseOrder>> ResolveException(ResolvePurchaseOrderException command);
 }

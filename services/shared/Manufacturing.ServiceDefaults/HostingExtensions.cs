@@ -80,7 +80,7 @@ public static class HostingExtensions
             .WithMetrics(m => m
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddMeter("Microsoft.Orleans", "System.Net.Http", "Yarp.ReverseProxy"));
+                .AddMeter("Microsoft.Orleans", "Manufacturing.Grains", "System.Net.Http", "Yarp.ReverseProxy"));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -33,6 +33,8 @@ public static class SiloExtensions
         var gatewayPort = settings.GetValue("GatewayPort", 0);
         var advertised = IPAddress.Parse(settings["AdvertisedIPAddress"] ?? IPAddress.Loopback.ToString());
         var connectionString = configuration.GetConnectionString("Orleans");
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = CallerSource.DefaultPlants });
+        builder.Services.AddSingleton(CallerSource.PolicyFrom(builder.Configuration));
 
         builder.UseOrleans(silo =>
         {

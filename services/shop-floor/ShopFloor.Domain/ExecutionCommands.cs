@@ -4,7 +4,7 @@ using Orleans;
 namespace Manufacturing.ShopFloor.Domain;
 
 /// <summary>The MES reports that an operation started.</summary>
-[GenerateSerializer, Immutable, Alias("shopfloor.StartOperation")]
+[GenerateSerializer, Immutable, Alias("shopfloor.StartOperation"), OwnedTransition("production_order", "execute")]
 public sealed record StartOperation : ICommand
 {
     /// <inheritdoc />
@@ -15,7 +15,7 @@ public sealed record StartOperation : ICommand
 }
 
 /// <summary>The MES reports that a running operation paused.</summary>
-[GenerateSerializer, Immutable, Alias("shopfloor.PauseOperation")]
+[GenerateSerializer, Immutable, Alias("shopfloor.PauseOperation"), OwnedTransition("production_order", "execute")]
 public sealed record PauseOperation : ICommand
 {
     /// <inheritdoc />
@@ -29,7 +29,7 @@ public sealed record PauseOperation : ICommand
 }
 
 /// <summary>The MES reports that a paused operation resumed.</summary>
-[GenerateSerializer, Immutable, Alias("shopfloor.ResumeOperation")]
+[GenerateSerializer, Immutable, Alias("shopfloor.ResumeOperation"), OwnedTransition("production_order", "execute")]
 public sealed record ResumeOperation : ICommand
 {
     /// <inheritdoc />
@@ -40,7 +40,7 @@ public sealed record ResumeOperation : ICommand
 }
 
 /// <summary>The MES reports that an operation completed, with its good and scrap quantities.</summary>
-[GenerateSerializer, Immutable, Alias("shopfloor.CompleteOperation")]
+[GenerateSerializer, Immutable, Alias("shopfloor.CompleteOperation"), OwnedTransition("production_order", "execute")]
 public sealed record CompleteOperation : ICommand
 {
     /// <inheritdoc />
@@ -60,7 +60,7 @@ public sealed record CompleteOperation : ICommand
 }
 
 /// <summary>The ERP amends a released order: a new quantity and/or new planned dates.</summary>
-[GenerateSerializer, Immutable, Alias("shopfloor.AmendProductionOrder")]
+[GenerateSerializer, Immutable, Alias("shopfloor.AmendProductionOrder"), OwnedTransition("production_order", "amend")]
 public sealed record AmendProductionOrder : ICommand
 {
     /// <inheritdoc />
@@ -77,7 +77,7 @@ public sealed record AmendProductionOrder : ICommand
 }
 
 /// <summary>The ERP cancels an order that has not started.</summary>
-[GenerateSerializer, Immutable, Alias("shopfloor.CancelProductionOrder")]
+[GenerateSerializer, Immutable, Alias("shopfloor.CancelProductionOrder"), OwnedTransition("production_order", "cancel")]
 public sealed record CancelProductionOrder : ICommand
 {
     /// <inheritdoc />
@@ -88,7 +88,7 @@ public sealed record CancelProductionOrder : ICommand
 }
 
 /// <summary>The ERP closes a completed order (for costing); nothing changes it afterwards.</summary>
-[GenerateSerializer, Immutable, Alias("shopfloor.CloseProductionOrder")]
+[GenerateSerializer, Immutable, Alias("shopfloor.CloseProductionOrder"), OwnedTransition("production_order", "close")]
 public sealed record CloseProductionOrder : ICommand
 {
     /// <inheritdoc />

@@ -156,6 +156,15 @@ public sealed record ProductionOrder : IAggregate<ProductionOrder>
     /// <summary>Why the ERP cancelled it, when it did.</summary>
     [Id(11)] public string CancelReason { get => field ?? ""; init; } = "";
 
+    /// <summary>Material drawn from lots into the order (backward genealogy), oldest first.</summary>
+    [Id(12)] public ImmutableArray<MaterialConsumption> Consumptions { get => field.IsDefault ? [] : field; init; } = [];
+
+    /// <summary>Output declared into lots (forward genealogy), oldest first.</summary>
+    [Id(13)] public ImmutableArray<OutputDeclaration> Outputs { get => field.IsDefault ? [] : field; init; } = [];
+
+    /// <summary>Nonconformances (resource names) of lots this order consumed.</summary>
+    [Id(14)] public ImmutableArray<string> Nonconformances { get => field.IsDefault ? [] : field; init; } = [];
+
     /// <summary>The resource name, <c>plants/{plant}/productionOrders/{order}</c>.</summary>
     public string Name => ResourceNames.FromKey("productionOrders", Key);
 
@@ -164,7 +173,7 @@ public sealed record ProductionOrder : IAggregate<ProductionOrder>
 }
 
 /// <summary>The ERP releases a production order to the shop floor.</summary>
-[GenerateSerializer, Immutable, Alias("shopfloor.ReleaseProductionOrder")]
+[GenerateSerializer, Immutable, Alias("shopfloor.ReleaseProductionOrder"), OwnedTransition("production_order", "release")]
 public sealed record ReleaseProductionOrder : ICommand
 {
     /// <inheritdoc />
@@ -187,4 +196,186 @@ public sealed record ReleaseProductionOrder : ICommand
 
     /// <summary>Planned end.</summary>
     [Id(6)] public DateTimeOffset PlannedEnd { get; init; }
+}
+
+/// <summary>Material drawn from a lot into the order.</summary>
+[GenerateSerializer, Immutable, Alias("shopfloor.MaterialConsumption")]
+public sealed record MaterialConsumption
+{
+    /// <summary>The BOM component consumed.</summary>
+    [Id(0)] public required string Component { get; init; }
+
+    /// <summary>The lot drawn from (grain key).</summary>
+    [Id(1)] public required string LotKey { get; init; }
+
+    /// <summary>How much.</summary>
+    [Id(2)] public required Quantity Quantity { get; init; }
+
+    /// <summary>When (the event's occurred_at).</summary>
+    [Id(3)] public DateTimeOffset At { get; init; }
+}
+
+/// <summary>Output declared into a lot.</summary>
+[GenerateSerializer, Immutable, Alias("shopfloor.OutputDeclaration")]
+public sealed record OutputDeclaration
+{
+    /// <summary>The output lot (grain key).</summary>
+    [Id(0)] public required string LotKey { get; init; }
+
+    /// <summary>How much, in the order's unit.</summary>
+    [Id(1)] public required Quantity Quantity { get; init; }
+
+    /// <summary>When (the event's occurred_at).</summary>
+    [Id(2)] public DateTimeOffset At { get; init; }
+}
+
+/// <summary>The MES reports material consumed from a lot.</summary>
+[GenerateSerializer, Immutable, Alias("shopfloor.ConsumeMaterial"), OwnedTransition("production_order", "consume_material")]
+public sealed record ConsumeMaterial : ICommand
+{
+    /// <inheritdoc />
+    [Id(0)] public required CommandMetadata Metadata { get; init; }
+
+    /// <summary>The BOM component consumed.</summary>
+    [Id(1)] public required string Component { get; init; }
+
+    /// <summary>The lot's id within the plant.</summary>
+    [Id(2)] public required string LotId { get; init; }
+
+    /// <summary>How much, in the lot's unit.</summary>
+    [Id(3)] public required Quantity Quantity { get; init; }
+
+    /// <summary>The location drawn from; empty lets inventory draw from the lot's locations in order.</summary>
+    [Id(4)] public string Location { get; init; } = "";
+}
+
+/// <summary>The MES declares output into a lot.</summary>
+[GenerateSerializer, Immutable, Alias("shopfloor.DeclareOutput"), OwnedTransition("production_order", "declare_output")]
+public sealed record DeclareOutput : ICommand
+{
+    /// <inheritdoc />
+    [Id(0)] public required CommandMetadata Metadata { get; init; }
+
+    /// <summary>The output lot's id within the plant (created or added to).</summary>
+    [Id(1)] public required string LotId { get; init; }
+
+    /// <summary>How much, in the order's unit.</summary>
+    [Id(2)] public required Quantity Quantity { get; init; }
+
+    /// <summary>Where the output is put.</summary>
+    [Id(3)] public required string Location { get; init; }
+}
+
+/// <summary>Quality flags the order: a lot it consumed has a nonconformance.</summary>
+[GenerateSerializer, Immutable, Alias("shopfloor.FlagNonconformance"), OwnedTransition("production_order", "quality_flag")]
+public sealed record FlagNonconformance : ICommand
+{
+    /// <inheritdoc />
+    [Id(0)] public required CommandMetadata Metadata { get; init; }
+
+    /// <summary>The nonconformance's resource name.</summary>
+    [Id(1)] public required string Nonconformance { get; init; }
+}
+
+/// <summary>Material, output and quality flags of a production order. Pure.</summary>
+public static class ProductionOrderMaterials
+{
+    /// <summary>
+    /// Records a consumption of a BOM component from a lot (the grain draws the lot down first). Allowed
+    /// from release until the order is closed (late backflush after completion is common); refused
+    /// for cancelled and closed orders and for components outside the BOM.
+    /// </summary>
+    public static Transition<ProductionOrder> Consume(string key, ProductionOrder? order, ConsumeMaterial command)
+    {
+        var violations = new Violations();
+        violations.RequireText(command.Component, "component", 64);
+        ResourceNames.ParseId(command.LotId, "lot_id", violations);
+        violations.OptionalText(command.Location, "location", 64);
+        if (command.Quantity.Value <= 0)
+        {
+            violations.Add("quantity.value", "must be greater than zero");
+        }
+
+        if (violations.ToError() is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (Accepting(key, order) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!order!.Components.Any(c => c.Material == command.Component))
+        {
+            return DomainError.InvalidState("COMPONENT_NOT_IN_BOM",
+                $"{command.Component} is not a component of {order.Name} (BOM: {string.Join(", ", order.Components.Select(c => c.Material))}).");
+        }
+
+        var consumption = new MaterialConsumption
+        {
+            Component = command.Component,
+            LotKey = ResourceNames.Key(ResourceNames.SplitKey(key).Plant, command.LotId),
+            Quantity = command.Quantity,
+            At = command.Metadata.OccurredAt,
+        };
+        return Transition<ProductionOrder>.To(order with { Consumptions = order.Consumptions.Add(consumption) });
+    }
+
+    /// <summary>Records output into a lot (the grain creates or adds to the lot first), in the order's unit.</summary>
+    public static Transition<ProductionOrder> Output(string key, ProductionOrder? order, DeclareOutput command)
+    {
+        var violations = new Violations();
+        ResourceNames.ParseId(command.LotId, "lot_id", violations);
+        violations.RequireText(command.Location, "location", 64);
+        if (command.Quantity.Value <= 0)
+        {
+            violations.Add("quantity.value", "must be greater than zero");
+        }
+
+        if (violations.ToError() is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (Accepting(key, order) is { } refused)
+        {
+            return refused;
+        }
+
+        if (command.Quantity.Unit != order!.Quantity.Unit)
+        {
+            return DomainError.Invalid($"{order.Name} is planned in {order.Quantity.Unit}.",
+                new FieldViolation("quantity.unit_of_measure", $"must be {order.Quantity.Unit}, the order's unit"));
+        }
+
+        var output = new OutputDeclaration
+        {
+            LotKey = ResourceNames.Key(ResourceNames.SplitKey(key).Plant, command.LotId),
+            Quantity = command.Quantity,
+            At = command.Metadata.OccurredAt,
+        };
+        return Transition<ProductionOrder>.To(order with { Outputs = order.Outputs.Add(output) });
+    }
+
+    /// <summary>Flags the order with a nonconformance once; a repeat flag is accepted unchanged. Any state.</summary>
+    public static Transition<ProductionOrder> Flag(string key, ProductionOrder? order, FlagNonconformance command)
+    {
+        if (order is null)
+        {
+            return DomainError.NotFound($"Production order {ResourceNames.FromKey("productionOrders", key)} does not exist.");
+        }
+
+        return order.Nonconformances.Contains(command.Nonconformance)
+            ? Transition<ProductionOrder>.Unchanged()
+            : Transition<ProductionOrder>.To(order with { Nonconformances = order.Nonconformances.Add(command.Nonconformance) });
+    }
+
+    private static DomainError? Accepting(string key, ProductionOrder? order) => order switch
+    {
+        null => DomainError.NotFound($"Production order {ResourceNames.FromKey("productionOrders", key)} does not exist."),
+        { Status: ProductionOrderStatus.Cancelled } => DomainError.InvalidState("ORDER_CANCELLED", $"{order.Name} is cancelled."),
+        { Status: ProductionOrderStatus.Closed } => DomainError.InvalidState("ORDER_CLOSED", $"{order.Name} is closed."),
+        _ => null,
+    };
 }

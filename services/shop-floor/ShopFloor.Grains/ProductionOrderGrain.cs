@@ -1,10 +1,15 @@
 using Manufacturing.Domain;
 using Manufacturing.Grains;
+using Manufacturing.Inventory.Domain;
 using Manufacturing.ShopFloor.Domain;
 
 namespace Manufacturing.ShopFloor.Grains;
 
-/// <summary>One production order: its state machine and its exactly-once command memory.</summary>
+/// <summary>
+/// One production order: its state machine and its exactly-once command memory. Material consumed
+/// and output declared are applied to the lots first (grain calls under message ids derived from
+/// the MES event) and recorded on the order after, so a lot is never drawn down twice.
+/// </summary>
 internal sealed class ProductionOrderGrain(
     [PersistentState("productionOrder", StorageNames.ShopFloor)] IPersistentState<AggregateState<ProductionOrder>> state)
     : AggregateGrain<ProductionOrder>(state), IProductionOrderGrain
@@ -27,4 +32,52 @@ internal sealed class ProductionOrderGrain(
     public Task<CommandResult<ProductionOrder>> Cancel(CancelProductionOrder command) => Execute(command, ProductionOrderExecution.Cancel);
 
     public Task<CommandResult<ProductionOrder>> Close(CloseProductionOrder command) => Execute(command, ProductionOrderExecution.Close);
+
+    public async Task<CommandResult<ProductionOrder>> ConsumeMaterial(ConsumeMaterial command)
+    {
+        var decision = Decide(command, ProductionOrderMaterials.Consume);
+        if (decision.NextState?.Current is { } next && decision.Result.Error is null)
+        {
+            var consumption = next.Consumptions[^1];
+            var lot = await GrainFactory.GetGrain<ILotGrain>(consumption.LotKey).Consume(new ConsumeLot
+            {
+                Metadata = command.Metadata.Derive("consume"),
+                Quantity = command.Quantity,
+                Location = command.Location,
+                ProductionOrder = Key,
+                Material = command.Component,
+            });
+            if (lot.Error is { } refused)
+            {
+                return CommandResult<ProductionOrder>.Refused(refused);
+            }
+        }
+
+        return await Commit(decision);
+    }
+
+    public async Task<CommandResult<ProductionOrder>> DeclareOutput(DeclareOutput command)
+    {
+        var decision = Decide(command, ProductionOrderMaterials.Output);
+        if (decision.NextState?.Current is { } next && decision.Result.Error is null)
+        {
+            var output = next.Outputs[^1];
+            var lot = await GrainFactory.GetGrain<ILotGrain>(output.LotKey).Produce(new ProduceLot
+            {
+                Metadata = command.Metadata.Derive("output"),
+                Material = next.Product,
+                Quantity = command.Quantity,
+                Location = command.Location,
+                ProductionOrder = Key,
+            });
+            if (lot.Error is { } refused)
+            {
+                return CommandResult<ProductionOrder>.Refused(refused);
+            }
+        }
+
+        return await Commit(decision);
+    }
+
+    public Task<CommandResult<ProductionOrder>> FlagNonconformance(FlagNonconformance command) => Execute(command, ProductionOrderMaterials.Flag);
 }

@@ -9,12 +9,12 @@ namespace Manufacturing.Inventory.Api.Mapping;
 internal static class LotMapping
 {
     /// <summary>Parses a receipt into the lot's key and the domain command, or throws INVALID_ARGUMENT listing every bad field.</summary>
-    public static (string Key, ReceiveLot Command) ToCommand(Proto.ReceiveLotRequest request, string errorDomain)
+    public static (string Key, ReceiveLot Command) ToCommand(Proto.ReceiveLotRequest request, SourceSystem source, string errorDomain)
     {
         var violations = new Violations();
         var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
         var id = ResourceNames.ParseId(request.LotId, "lot_id", violations);
-        var metadata = request.Metadata.ToDomain("metadata", violations);
+        var metadata = request.Metadata.ToDomain("metadata", violations, source);
         var quantity = request.Quantity.ToDomain("quantity", violations);
         var expiry = request.ExpiryDate.ToDomain("expiry_date", violations);
         violations.ThrowIfInvalid(errorDomain);

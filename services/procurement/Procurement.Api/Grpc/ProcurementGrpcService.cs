@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Grpc.Core;
 using Manufacturing.Domain;
 using Manufacturing.Grains;
@@ -5,15 +6,16 @@ using Manufacturing.Procurement.Api.Mapping;
 using Manufacturing.Procurement.V1;
 using Manufacturing.ServiceDefaults;
 using Manufacturing.ServiceDefaults.Grpc;
+using Domain = Manufacturing.Procurement.Domain;
 
 namespace Manufacturing.Procurement.Api.Grpc;
 
 /// <summary>Procurement's gRPC (and REST) contract: maps requests, delegates to purchase order grains, maps results.</summary>
-internal sealed class ProcurementGrpcService(IGrainFactory grains, ServiceIdentity service) : ProcurementService.ProcurementServiceBase
+internal sealed partial class ProcurementGrpcService(IGrainFactory grains, ServiceIdentity service) : ProcurementService.ProcurementServiceBase
 {
     public override async Task<CreatePurchaseOrderResponse> CreatePurchaseOrder(CreatePurchaseOrderRequest request, ServerCallContext context)
     {
-        var (key, command) = PurchaseOrderMapping.ToCommand(request, service.ErrorDomain);
+        var (key, command) = PurchaseOrderMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), service.ErrorDomain);
         var result = await grains.GetGrain<IPurchaseOrderGrain>(key).Create(command);
         var order = result.Unwrap(service.ErrorDomain, ResourceNames.FromKey("purchaseOrders", key));
         return new CreatePurchaseOrderResponse { PurchaseOrder = order.ToProto(), Outcome = result.ToOutcome() };
@@ -21,7 +23,110 @@ internal sealed class ProcurementGrpcService(IGrainFactory grains, ServiceIdenti
 
     public override async Task<GetPurchaseOrderResponse> GetPurchaseOrder(GetPurchaseOrderRequest request, ServerCallContext context)
     {
-        var order = await grains.ReadAsync<IPurchaseOrderGrain, Manufacturing.Procurement.Domain.PurchaseOrder>(request.Name, "purchaseOrders", service.ErrorDomain, g => g.Get());
+        var order = await grains.ReadAsync<IPurchaseOrderGrain, Domain.PurchaseOrder>(request.Name, "purchaseOrders", service.ErrorDomain, g => g.Get());
         return new GetPurchaseOrderResponse { PurchaseOrder = order.ToProto() };
     }
+
+    public override async Task<ConfirmPurchaseOrderLineResponse> ConfirmPurchaseOrderLine(ConfirmPurchaseOrderLineRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(context, request.PurchaseOrder, "purchase_order", request.Metadata, (metadata, violations) =>
+        {
+            var delivery = request.ConfirmedDeliveryDate.ToDomain("confirmed_delivery_date", violations);
+            if (request.ConfirmedDeliveryDate is null)
+            {
+                violations.Add("confirmed_delivery_date", "is required");
+            }
+
+            return new Domain.ConfirmLine
+            {
+                Metadata = metadata,
+                LineId = request.LineId,
+                Quantity = request.ConfirmedQuantity.ToDomain("confirmed_quantity", violations, mustBePositive: false)!,
+                Delivery = delivery ?? default,
+            };
+        }, (g, c) => g.ConfirmLine(c));
+        return new ConfirmPurchaseOrderLineResponse { PurchaseOrder = order.ToProto(), Outcome = outcome };
+    }
+
+    public override async Task<NotifyShipmentResponse> NotifyShipment(NotifyShipmentRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(context, request.PurchaseOrder, "purchase_order", request.Metadata, (metadata, violations) =>
+            new Domain.NotifyShipment { Metadata = metadata, Notice = request.ShipmentNotice.ToDomain(violations) }, (g, c) => g.NotifyShipment(c));
+        return new NotifyShipmentResponse { PurchaseOrder = order.ToProto(), Outcome = outcome };
+    }
+
+    public override async Task<ReceiveGoodsResponse> ReceiveGoods(ReceiveGoodsRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(context, request.PurchaseOrder, "purchase_order", request.Metadata, (metadata, violations) => new Domain.ReceiveGoods
+        {
+            Metadata = metadata,
+            LineId = request.LineId,
+            Quantity = request.Quantity.ToDomain("quantity", violations)!,
+            LotId = request.LotId,
+            Location = request.Location,
+            SupplierLot = request.SupplierLot,
+            ExpiryDate = request.ExpiryDate.ToDomain("expiry_date", violations),
+        }, (g, c) => g.ReceiveGoods(c));
+        var (plant, _) = ResourceNames.SplitKey(ResourceNames.ParseKey(request.PurchaseOrder, "purchaseOrders", "purchase_order", new Violations())!);
+        return new ReceiveGoodsResponse
+        {
+            PurchaseOrder = order.ToProto(),
+            Lot = ResourceNames.FromKey("lots", ResourceNames.Key(plant, request.LotId)),
+            Outcome = outcome,
+        };
+    }
+
+    public override async Task<ResolvePurchaseOrderExceptionResponse> ResolvePurchaseOrderException(ResolvePurchaseOrderExceptionRequest request, ServerCallContext context)
+    {
+        var match = ExceptionName().Match(request.Name ?? "");
+        var orderName = match.Success ? match.Groups[1].Value : "";
+        var (order, outcome) = await Apply(context, orderName, "name", request.Metadata, (metadata, violations) =>
+        {
+            if (!match.Success)
+            {
+                violations.Add("name", "must be an exception name 'plants/{plant}/purchaseOrders/{po}/exceptions/{number}'");
+            }
+
+            var correction = request.Resolution == V1.ExceptionResolution.Correct && request.Correction is { } c
+                ? new Domain.Correction
+                {
+                    Quantity = c.Quantity is null ? null : c.Quantity.ToDomain("correction.quantity", violations, mustBePositive: false),
+                    Date = c.Date.ToDomain("correction.date", violations),
+                    LineId = string.IsNullOrEmpty(c.LineId) ? null : c.LineId,
+                }
+                : null;
+            return new Domain.ResolvePurchaseOrderException
+            {
+                Metadata = metadata,
+                Number = match.Success && int.TryParse(match.Groups[2].Value, out var n) ? n : 0,
+                Resolution = (Manufacturing.Domain.ExceptionResolution)(int)request.Resolution,
+                Reviewer = request.Reviewer,
+                Note = request.Note,
+                Correction = correction,
+            };
+        }, (g, c) => g.ResolveException(c), request.Name);
+        return new ResolvePurchaseOrderExceptionResponse { PurchaseOrder = order.ToProto(), Outcome = outcome };
+    }
+
+    /// <summary>
+    /// A command on an existing order: parses the order's name and the metadata, builds the command
+    /// (which may report more violations), throws INVALID_ARGUMENT listing them all, calls the grain.
+    /// </summary>
+    private async Task<(Domain.PurchaseOrder Order, Common.V1.CommandOutcome Outcome)> Apply<TCommand>(
+        ServerCallContext context, string name, string nameField, Common.V1.CommandMetadata? wireMetadata,
+        Func<CommandMetadata, Violations, TCommand> build,
+        Func<IPurchaseOrderGrain, TCommand, Task<CommandResult<Domain.PurchaseOrder>>> call,
+        string? resourceName = null)
+    {
+        var violations = new Violations();
+        var key = name.Length == 0 ? null : ResourceNames.ParseKey(name, "purchaseOrders", nameField, violations);
+        var metadata = wireMetadata.ToDomain("metadata", violations, context.SourceSystem(service.ErrorDomain));
+        var command = build(metadata ?? new CommandMetadata("", default), violations);
+        violations.ThrowIfInvalid(service.ErrorDomain, resourceName ?? name);
+        var result = await call(grains.GetGrain<IPurchaseOrderGrain>(key!), command);
+        return (result.Unwrap(service.ErrorDomain, resourceName ?? name), result.ToOutcome());
+    }
+
+    [GeneratedRegex("^(plants/[A-Za-z0-9_-]{1,16}/purchaseOrders/[A-Za-z0-9._-]{1,64})/exceptions/([1-9][0-9]{0,8})$")]
+    private static partial Regex ExceptionName();
 }

@@ -10,12 +10,12 @@ namespace Manufacturing.Procurement.Api.Mapping;
 internal static class PurchaseOrderMapping
 {
     /// <summary>Parses a create request into the order's key and the domain command, or throws INVALID_ARGUMENT listing every bad field.</summary>
-    public static (string Key, CreatePurchaseOrder Command) ToCommand(Proto.CreatePurchaseOrderRequest request, string errorDomain)
+    public static (string Key, CreatePurchaseOrder Command) ToCommand(Proto.CreatePurchaseOrderRequest request, SourceSystem source, string errorDomain)
     {
         var violations = new Violations();
         var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
         var id = ResourceNames.ParseId(request.PurchaseOrderId, "purchase_order_id", violations);
-        var metadata = request.Metadata.ToDomain("metadata", violations);
+        var metadata = request.Metadata.ToDomain("metadata", violations, source);
         var order = request.PurchaseOrder;
         if (order is null)
         {
@@ -41,6 +41,7 @@ internal static class PurchaseOrderMapping
                 Quantity = quantity!,
                 UnitPrice = price ?? 0,
                 RequestedDelivery = delivery ?? default,
+                InspectionRequired = line.InspectionRequired,
             };
         }).ToImmutableArray();
         violations.ThrowIfInvalid(errorDomain);
@@ -73,7 +74,72 @@ internal static class PurchaseOrderMapping
             Quantity = l.Quantity.ToProto(),
             UnitPrice = l.UnitPrice.ToString(System.Globalization.CultureInfo.InvariantCulture),
             RequestedDeliveryDate = l.RequestedDelivery.ToProto(),
+            InspectionRequired = l.InspectionRequired,
+            Confirmation = l.Confirmation is { } c ? new Proto.LineConfirmation
+            {
+                Quantity = c.Quantity.ToProto(),
+                DeliveryDate = c.Delivery.ToProto(),
+                ConfirmTime = c.ConfirmedAt.ToProto(),
+                Exception = c.ViaException is { } n ? order.ExceptionName(n) : "",
+            } : null,
+            ReceivedQuantity = new Quantity(l.ReceivedQuantity, l.Quantity.Unit).ValueText,
+            ShippedQuantity = new Quantity(l.ShippedQuantity, l.Quantity.Unit).ValueText,
+        }));
+        proto.ShipmentNotices.AddRange(order.ShipmentNotices.Select(n => n.ToProto()));
+        proto.Receipts.AddRange(order.Receipts.Select(r => new Proto.GoodsReceipt
+        {
+            LineId = r.LineId,
+            Quantity = r.Quantity.ToProto(),
+            Lot = ResourceNames.FromKey("lots", r.LotKey),
+            Location = r.Location,
+            ReceiveTime = r.Metadata.OccurredAt.ToProto(),
+        }));
+        proto.Exceptions.AddRange(order.Exceptions.Select(e =>
+        {
+            var parked = new Proto.ParkedException
+            {
+                Name = order.ExceptionName(e.Number),
+                Kind = e.Kind,
+                Reason = e.Reason,
+                State = (Proto.ExceptionState)(int)e.State,
+                SourceSystem = SourceSystems.WireName(e.Source),
+                MessageId = e.MessageId,
+                RaiseTime = e.RaisedAt.ToProto(),
+                Reviewer = e.Reviewer,
+                Note = e.Note,
+                ResolveTime = e.ResolvedAt?.ToProto(),
+            };
+            parked.Arrived.Add(e.Arrived);
+            parked.Held.Add(e.Held);
+            return parked;
         }));
         return proto;
+    }
+
+    /// <summary>A shipment notice on the wire.</summary>
+    public static Proto.ShipmentNotice ToProto(this ShipmentNotice notice)
+    {
+        var proto = new Proto.ShipmentNotice { NoticeId = notice.NoticeId, ExpectedArrivalTime = notice.ExpectedArrival.ToProto() };
+        proto.Lines.AddRange(notice.Lines.Select(l => new Proto.ShipmentLine { LineId = l.LineId, Quantity = l.Quantity.ToProto(), SupplierLot = l.SupplierLot }));
+        return proto;
+    }
+
+    /// <summary>A wire shipment notice as the domain's; violations are reported under <c>shipment_notice</c>.</summary>
+    public static ShipmentNotice ToDomain(this Proto.ShipmentNotice? notice, Violations violations)
+    {
+        if (notice is null)
+        {
+            violations.Add("shipment_notice", "is required");
+            return new ShipmentNotice { NoticeId = "" };
+        }
+
+        var arrival = notice.ExpectedArrivalTime.ToDomain("shipment_notice.expected_arrival_time", violations);
+        var lines = notice.Lines.Select((l, i) => new ShipmentLine
+        {
+            LineId = l.LineId,
+            Quantity = l.Quantity.ToDomain($"shipment_notice.lines[{i}].quantity", violations) ?? new Quantity(0, "EA"),
+            SupplierLot = l.SupplierLot,
+        }).ToImmutableArray();
+        return new ShipmentNotice { NoticeId = notice.NoticeId, ExpectedArrival = arrival ?? default, Lines = lines };
     }
 }

@@ -24,8 +24,11 @@ public static class ProtoConversions
     /// <summary>A domain quantity on the wire.</summary>
     public static Proto.Quantity ToProto(this Quantity quantity) => new() { Value = quantity.ValueText, UnitOfMeasure = quantity.Unit };
 
-    /// <summary>Wire metadata as domain metadata; times become UTC so that equal payloads fingerprint equal.</summary>
-    public static CommandMetadata? ToDomain(this Proto.CommandMetadata? metadata, string field, Violations violations)
+    /// <summary>
+    /// Wire metadata as domain metadata, with the caller's <paramref name="source"/> (from the call, not
+    /// the body); times become UTC so that equal payloads fingerprint equal.
+    /// </summary>
+    public static CommandMetadata? ToDomain(this Proto.CommandMetadata? metadata, string field, Violations violations, SourceSystem source)
     {
         if (metadata is null)
         {
@@ -33,7 +36,9 @@ public static class ProtoConversions
             return null;
         }
 
-        return CommandMetadata.Parse(metadata.MessageId, metadata.OccurredAt.ToDomain($"{field}.occurred_at", violations, required: false), field, violations);
+        return CommandMetadata.Parse(metadata.MessageId, metadata.OccurredAt.ToDomain($"{field}.occurred_at", violations, required: false), field, violations) is { } parsed
+            ? parsed with { Source = source, ExpectedVersion = metadata.HasExpectedVersion ? metadata.ExpectedVersion : null }
+            : null;
     }
 
     /// <summary>A wire timestamp as a UTC time; null when absent (reported when <paramref name="required"/>).</summary>
@@ -103,7 +108,11 @@ public static class ProtoConversions
             ExpiryDate = lot.ExpiryDate?.ToProto(),
             Version = lot.Version,
             ReceiveTime = lot.ReceivedAt.ToProto(),
+            ProducedBy = lot.ProducedBy is { } order ? ResourceNames.FromKey("productionOrders", order) : "",
+            PurchaseOrder = lot.PurchaseOrder is { } po ? ResourceNames.FromKey("purchaseOrders", po) : "",
+            Vendor = lot.Vendor ?? "",
         };
+        proto.ConsumedInto.AddRange(lot.ConsumedInto.Select(o => ResourceNames.FromKey("productionOrders", o)));
         proto.Stock.AddRange(lot.Stock.Select(s => new InventoryProto.LocationStock { Location = s.Location, Quantity = s.Quantity.ToProto() }));
         return proto;
     }

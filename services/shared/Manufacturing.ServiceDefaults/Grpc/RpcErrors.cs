@@ -48,7 +48,9 @@ public static class RpcErrors
             DomainErrorCode.NotFound => (Code.NotFound, ErrorReason.ResourceNotFound),
             DomainErrorCode.AlreadyExists => (Code.AlreadyExists, ErrorReason.ResourceAlreadyExists),
             DomainErrorCode.MessageIdReused => (Code.AlreadyExists, ErrorReason.MessageIdReused),
+            DomainErrorCode.InvalidState when error.ExceptionName is not null => (Code.FailedPrecondition, ErrorReason.ParkedAsException),
             DomainErrorCode.InvalidState => (Code.FailedPrecondition, ErrorReason.InvalidState),
+            DomainErrorCode.VersionMismatch => (Code.Aborted, ErrorReason.VersionMismatch),
             DomainErrorCode.NotPermitted => (Code.PermissionDenied, ErrorReason.NotPermitted),
             _ => (Code.Internal, ErrorReason.Unspecified),
         };
@@ -58,6 +60,11 @@ public static class RpcErrors
         if (resourceName is not null)
         {
             info.Metadata["resource"] = resourceName;
+        }
+
+        if (error.ExceptionName is { } exception)
+        {
+            info.Metadata["exception"] = exception;
         }
 
         status.Details.Add(Any.Pack(info));
@@ -76,7 +83,7 @@ public static class RpcErrors
                 failure.Violations.Add(new PreconditionFailure.Types.Violation
                 {
                     Type = error.Precondition ?? "STATE",
-                    Subject = resourceName ?? "",
+                    Subject = error.ExceptionName ?? resourceName ?? "",
                     Description = error.Message,
                 });
                 status.Details.Add(Any.Pack(failure));

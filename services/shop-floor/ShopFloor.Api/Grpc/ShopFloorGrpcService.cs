@@ -14,7 +14,7 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
 {
     public override async Task<ReleaseProductionOrderResponse> ReleaseProductionOrder(ReleaseProductionOrderRequest request, ServerCallContext context)
     {
-        var (key, command) = ProductionOrderMapping.ToCommand(request, service.ErrorDomain);
+        var (key, command) = ProductionOrderMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), service.ErrorDomain);
         var result = await grains.GetGrain<IProductionOrderGrain>(key).Release(command);
         var order = result.Unwrap(service.ErrorDomain, ResourceNames.FromKey("productionOrders", key));
         return new ReleaseProductionOrderResponse { ProductionOrder = order.ToProto(), Outcome = result.ToOutcome() };
@@ -28,28 +28,28 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
 
     public override async Task<StartOperationResponse> StartOperation(StartOperationRequest request, ServerCallContext context)
     {
-        var (order, outcome) = await Apply(request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
+        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
             new Domain.StartOperation { Metadata = metadata, OperationId = request.OperationId }, (g, c) => g.StartOperation(c));
         return new StartOperationResponse { ProductionOrder = order, Outcome = outcome };
     }
 
     public override async Task<PauseOperationResponse> PauseOperation(PauseOperationRequest request, ServerCallContext context)
     {
-        var (order, outcome) = await Apply(request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
+        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
             new Domain.PauseOperation { Metadata = metadata, OperationId = request.OperationId, Reason = request.Reason }, (g, c) => g.PauseOperation(c));
         return new PauseOperationResponse { ProductionOrder = order, Outcome = outcome };
     }
 
     public override async Task<ResumeOperationResponse> ResumeOperation(ResumeOperationRequest request, ServerCallContext context)
     {
-        var (order, outcome) = await Apply(request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
+        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
             new Domain.ResumeOperation { Metadata = metadata, OperationId = request.OperationId }, (g, c) => g.ResumeOperation(c));
         return new ResumeOperationResponse { ProductionOrder = order, Outcome = outcome };
     }
 
     public override async Task<CompleteOperationResponse> CompleteOperation(CompleteOperationRequest request, ServerCallContext context)
     {
-        var (order, outcome) = await Apply(request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) => new Domain.CompleteOperation
+        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) => new Domain.CompleteOperation
         {
             Metadata = metadata,
             OperationId = request.OperationId,
@@ -60,9 +60,34 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
         return new CompleteOperationResponse { ProductionOrder = order, Outcome = outcome };
     }
 
+    public override async Task<ConsumeMaterialResponse> ConsumeMaterial(ConsumeMaterialRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) => new Domain.ConsumeMaterial
+        {
+            Metadata = metadata,
+            Component = request.Component,
+            LotId = request.LotId,
+            Quantity = request.Quantity.ToDomain("quantity", violations)!,
+            Location = request.Location,
+        }, (g, c) => g.ConsumeMaterial(c));
+        return new ConsumeMaterialResponse { ProductionOrder = order, Outcome = outcome };
+    }
+
+    public override async Task<DeclareOutputResponse> DeclareOutput(DeclareOutputRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) => new Domain.DeclareOutput
+        {
+            Metadata = metadata,
+            LotId = request.LotId,
+            Quantity = request.Quantity.ToDomain("quantity", violations)!,
+            Location = request.Location,
+        }, (g, c) => g.DeclareOutput(c));
+        return new DeclareOutputResponse { ProductionOrder = order, Outcome = outcome };
+    }
+
     public override async Task<AmendProductionOrderResponse> AmendProductionOrder(AmendProductionOrderRequest request, ServerCallContext context)
     {
-        var (order, outcome) = await Apply(request.Name, "name", request.Metadata, (metadata, violations) => new Domain.AmendProductionOrder
+        var (order, outcome) = await Apply(context, request.Name, "name", request.Metadata, (metadata, violations) => new Domain.AmendProductionOrder
         {
             Metadata = metadata,
             Quantity = request.Quantity is null ? null : request.Quantity.ToDomain("quantity", violations),
@@ -74,14 +99,14 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
 
     public override async Task<CancelProductionOrderResponse> CancelProductionOrder(CancelProductionOrderRequest request, ServerCallContext context)
     {
-        var (order, outcome) = await Apply(request.Name, "name", request.Metadata, (metadata, _) =>
+        var (order, outcome) = await Apply(context, request.Name, "name", request.Metadata, (metadata, _) =>
             new Domain.CancelProductionOrder { Metadata = metadata, Reason = request.Reason }, (g, c) => g.Cancel(c));
         return new CancelProductionOrderResponse { ProductionOrder = order, Outcome = outcome };
     }
 
     public override async Task<CloseProductionOrderResponse> CloseProductionOrder(CloseProductionOrderRequest request, ServerCallContext context)
     {
-        var (order, outcome) = await Apply(request.Name, "name", request.Metadata, (metadata, _) =>
+        var (order, outcome) = await Apply(context, request.Name, "name", request.Metadata, (metadata, _) =>
             new Domain.CloseProductionOrder { Metadata = metadata }, (g, c) => g.Close(c));
         return new CloseProductionOrderResponse { ProductionOrder = order, Outcome = outcome };
     }
@@ -92,13 +117,13 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
     /// and maps the result.
     /// </summary>
     private async Task<(ProductionOrder Order, Common.V1.CommandOutcome Outcome)> Apply<TCommand>(
-        string name, string nameField, Common.V1.CommandMetadata? wireMetadata,
+        ServerCallContext context, string name, string nameField, Common.V1.CommandMetadata? wireMetadata,
         Func<CommandMetadata, Violations, TCommand> build,
         Func<IProductionOrderGrain, TCommand, Task<CommandResult<Domain.ProductionOrder>>> call)
     {
         var violations = new Violations();
         var key = ResourceNames.ParseKey(name, "productionOrders", nameField, violations);
-        var metadata = wireMetadata.ToDomain("metadata", violations);
+        var metadata = wireMetadata.ToDomain("metadata", violations, context.SourceSystem(service.ErrorDomain));
         var command = build(metadata ?? new CommandMetadata("", default), violations);
         violations.ThrowIfInvalid(service.ErrorDomain, name);
         var result = await call(grains.GetGrain<IProductionOrderGrain>(key!), command);

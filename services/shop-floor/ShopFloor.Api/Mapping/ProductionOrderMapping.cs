@@ -10,12 +10,12 @@ namespace Manufacturing.ShopFloor.Api.Mapping;
 internal static class ProductionOrderMapping
 {
     /// <summary>Parses a release request into the order's key and the domain command, or throws INVALID_ARGUMENT listing every bad field.</summary>
-    public static (string Key, ReleaseProductionOrder Command) ToCommand(Proto.ReleaseProductionOrderRequest request, string errorDomain)
+    public static (string Key, ReleaseProductionOrder Command) ToCommand(Proto.ReleaseProductionOrderRequest request, SourceSystem source, string errorDomain)
     {
         var violations = new Violations();
         var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
         var id = ResourceNames.ParseId(request.ProductionOrderId, "production_order_id", violations);
-        var metadata = request.Metadata.ToDomain("metadata", violations);
+        var metadata = request.Metadata.ToDomain("metadata", violations, source);
         var order = request.ProductionOrder;
         if (order is null)
         {
@@ -90,6 +90,20 @@ internal static class ProductionOrderMapping
             PauseReason = o.PauseReason,
             StartInferred = o.StartInferred,
         }));
+        proto.Consumptions.AddRange(order.Consumptions.Select(c => new Proto.MaterialConsumption
+        {
+            Component = c.Component,
+            Lot = ResourceNames.FromKey("lots", c.LotKey),
+            Quantity = c.Quantity.ToProto(),
+            ConsumeTime = c.At.ToProto(),
+        }));
+        proto.Outputs.AddRange(order.Outputs.Select(o => new Proto.OutputDeclaration
+        {
+            Lot = ResourceNames.FromKey("lots", o.LotKey),
+            Quantity = o.Quantity.ToProto(),
+            DeclareTime = o.At.ToProto(),
+        }));
+        proto.Nonconformances.AddRange(order.Nonconformances);
         return proto;
     }
 }
