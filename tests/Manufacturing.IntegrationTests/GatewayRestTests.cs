@@ -26,8 +26,12 @@ public sealed class GatewayRestTests(SuiteFixture suite)
     public async Task Release_and_read_back_over_rest_through_the_gateway()
     {
         var id = Unique("WO");
-        using var release = await suite.GatewayHttp.PostAsync("/shop-floor/v1/plants/P100/productionOrders:release",
-            new StringContent(ReleaseJson(id, Unique("erp")), System.Text.Encoding.UTF8, "application/json"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/shop-floor/v1/plants/P100/productionOrders:release")
+        {
+            Content = new StringContent(ReleaseJson(id, Unique("erp")), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-mfg-source-system", "odoo");
+        using var release = await suite.GatewayHttp.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, release.StatusCode);
 
         var order = await suite.GatewayHttp.GetFromJsonAsync<JsonElement>($"/shop-floor/v1/plants/P100/productionOrders/{id}");
@@ -38,9 +42,13 @@ public sealed class GatewayRestTests(SuiteFixture suite)
     [Fact]
     public async Task Rest_errors_carry_the_status_and_google_rpc_details()
     {
-        using var response = await suite.GatewayHttp.PostAsync("/shop-floor/v1/plants/P100/productionOrders:release",
-            new StringContent("""{"productionOrderId": "WO-X", "productionOrder": {"product": "B"}, "metadata": {"messageId": "m"}}""",
-                System.Text.Encoding.UTF8, "application/json"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/shop-floor/v1/plants/P100/productionOrders:release")
+        {
+            Content = new StringContent("""{"productionOrderId": "WO-X", "productionOrder": {"product": "B"}, "metadata": {"messageId": "m"}}""",
+                System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-mfg-source-system", "odoo");
+        using var response = await suite.GatewayHttp.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();

@@ -48,7 +48,7 @@ public sealed class GatewayTlsTests(SuiteFixture suite)
 
         using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = TrustingHandler() });
         var client = new ShopFloorService.ShopFloorServiceClient(channel);
-        var released = await client.ReleaseProductionOrderAsync(Release(Unique("WO")));
+        var released = await client.ReleaseProductionOrderAsync(Release(Unique("WO")), new Grpc.Core.Metadata { { "x-mfg-source-system", "odoo" } });
         var read = await client.GetProductionOrderAsync(new GetProductionOrderRequest { Name = released.ProductionOrder.Name });
         Assert.Equal(released.ProductionOrder, read.ProductionOrder);
         directory.Delete(recursive: true);

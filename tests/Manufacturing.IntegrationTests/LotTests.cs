@@ -12,9 +12,9 @@ namespace Manufacturing.IntegrationTests;
 [Collection(SuiteCollection.Name)]
 public sealed class LotTests(SuiteFixture suite)
 {
-    private InventoryService.InventoryServiceClient Inventory => new(suite.Gateway);
+    private InventoryService.InventoryServiceClient Inventory => new(suite.As("warehouse"));
 
-    private QualityService.QualityServiceClient Quality => new(suite.Gateway);
+    private QualityService.QualityServiceClient Quality => new(suite.As("quality"));
 
     private async Task<Lot> ReceiveAsync(string lotId)
     {

@@ -10,7 +10,7 @@ namespace Manufacturing.IntegrationTests;
 [Collection(SuiteCollection.Name)]
 public sealed class ProductionOrderTests(SuiteFixture suite)
 {
-    private ShopFloorService.ShopFloorServiceClient Client => new(suite.Gateway);
+    private ShopFloorService.ShopFloorServiceClient Client => new(suite.As("odoo"));
 
     [Fact]
     public async Task Released_order_is_stored_in_postgresql_and_read_back_through_the_gateway()

@@ -11,7 +11,7 @@ namespace Manufacturing.IntegrationTests;
 [Collection(SuiteCollection.Name)]
 public sealed class PurchaseOrderTests(SuiteFixture suite)
 {
-    private ProcurementService.ProcurementServiceClient Client => new(suite.Gateway);
+    private ProcurementService.ProcurementServiceClient Client => new(suite.As("odoo"));
 
     private static CreatePurchaseOrderRequest Create(string id) => new()
     {

@@ -13,7 +13,7 @@ public sealed class RestartTests(SuiteFixture suite)
     [Fact]
     public async Task Order_and_its_idempotency_memory_survive_killing_and_restarting_the_shop_floor_host()
     {
-        var client = new ShopFloorService.ShopFloorServiceClient(suite.Gateway);
+        var client = new ShopFloorService.ShopFloorServiceClient(suite.As("odoo"));
         var request = Release(Unique("WO"));
         var released = await client.ReleaseProductionOrderAsync(request);
 
@@ -38,8 +38,8 @@ public sealed class MissingHostTests(SuiteFixture suite)
     [Fact]
     public async Task Blocking_a_lot_while_inventory_is_down_is_unavailable_and_the_retry_applies_once_it_is_back()
     {
-        var inventory = new Manufacturing.Inventory.V1.InventoryService.InventoryServiceClient(suite.Gateway);
-        var quality = new Manufacturing.Quality.V1.QualityService.QualityServiceClient(suite.Gateway);
+        var inventory = new Manufacturing.Inventory.V1.InventoryService.InventoryServiceClient(suite.As("warehouse"));
+        var quality = new Manufacturing.Quality.V1.QualityService.QualityServiceClient(suite.As("quality"));
         var lotId = Unique("LOT");
         await inventory.ReceiveLotAsync(new Manufacturing.Inventory.V1.ReceiveLotRequest
         {

@@ -1,4 +1,6 @@
 using System.Net;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Manufacturing.Testing;
 
@@ -40,6 +42,16 @@ public sealed class SuiteFixture : IAsyncLifetime
 
     /// <summary>A gRPC channel to the gateway.</summary>
     public GrpcChannel Gateway { get; private set; } = null!;
+
+    /// <summary>
+    /// Calls through the gateway as <paramref name="sourceSystem"/> (odoo, sap, mes, supplier, quality,
+    /// warehouse, reviewer): every call carries the source-system header the grains check ownership by.
+    /// </summary>
+    public CallInvoker As(string sourceSystem) => Gateway.Intercept(metadata =>
+    {
+        metadata.Add("x-mfg-source-system", sourceSystem);
+        return metadata;
+    });
 
     /// <summary>An HTTP/1.1 client for the gateway's REST port.</summary>
     public HttpClient GatewayHttp { get; private set; } = null!;

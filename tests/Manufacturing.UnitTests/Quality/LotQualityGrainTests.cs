@@ -10,7 +10,7 @@ namespace Manufacturing.UnitTests.Quality;
 public sealed class LotQualityGrainTests(ClusterFixture fixture)
 {
     private static PlaceLotHold Hold(string messageId = "h-1", string reason = "Tensile test out of spec") =>
-        new() { Metadata = Commands.Meta(messageId), Reason = reason };
+        new() { Metadata = Commands.Meta(messageId, SourceSystem.Quality), Reason = reason };
 
     [Fact]
     public async Task Placing_a_hold_blocks_the_lot_in_inventory()

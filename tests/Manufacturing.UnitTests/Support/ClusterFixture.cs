@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Manufacturing.Grains;
+using Manufacturing.Procurement.Grains;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.Runtime;
@@ -33,6 +35,15 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             silo.AddMemoryGrainStorage(StorageNames.Inventory, o => o.Configure<Serializer>((options, s) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(s)));
             silo.AddMemoryGrainStorage(StorageNames.Quality, o => o.Configure<Serializer>((options, s) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(s)));
+            silo.AddMemoryGrainStorage(StorageNames.Procurement, o => o.Configure<Serializer>((options, s) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(s)));
+            silo.UseInMemoryReminderService();
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+            silo.Services.AddSingleton(Commands.Policy);
+            silo.Services.AddSingleton(new ProcurementPolicy(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Procurement:ReminderPeriod"] = "00:00:01",
+                ["Plants:P200:Procurement:AcknowledgementDue"] = "00:00:01",
+            }).Build()));
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.ShopFloor, (services, _) => new FaultInjectingStorage(services.GetRequiredService<Serializer>()));
         }
     }

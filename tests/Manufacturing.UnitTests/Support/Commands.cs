@@ -10,11 +10,15 @@ internal static class Commands
 {
     public static readonly DateTimeOffset At = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
 
-    public static CommandMetadata Meta(string messageId = "m-1") => new(messageId, At);
+    /// <summary>Metadata from <paramref name="source"/> (the owner of the command in most tests).</summary>
+    public static CommandMetadata Meta(string messageId = "m-1", SourceSystem source = SourceSystem.Unspecified) => new(messageId, At) { Source = source };
+
+    /// <summary>The plants of the test cluster: P100 runs Odoo, P200 runs SAP.</summary>
+    public static OwnershipPolicy Policy { get; } = new(new Dictionary<string, SourceSystem> { ["P100"] = SourceSystem.Odoo, ["P200"] = SourceSystem.Sap });
 
     public static ReleaseProductionOrder Release(string messageId = "m-1", decimal quantity = 25) => new()
     {
-        Metadata = Meta(messageId),
+        Metadata = Meta(messageId, SourceSystem.Odoo),
         Product = "BIKE-26",
         Quantity = new Quantity(quantity, "EA"),
         Components = [new BomComponent("FRAME-26", new Quantity(1, "EA")), new BomComponent("PAINT-RED", new Quantity(0.125m, "L"))],
@@ -25,7 +29,7 @@ internal static class Commands
 
     public static ReceiveLot Receive(string messageId = "r-1", bool inspection = false) => new()
     {
-        Metadata = Meta(messageId),
+        Metadata = Meta(messageId, SourceSystem.Warehouse),
         Material = "STEEL-S235",
         Quantity = new Quantity(1250.5m, "KG"),
         Location = "RECV-01",
@@ -35,7 +39,7 @@ internal static class Commands
     };
 
     public static BlockLot Block(string messageId = "b-1", string reason = "Tensile test out of spec") =>
-        new() { Metadata = Meta(messageId), Reason = reason };
+        new() { Metadata = Meta(messageId, SourceSystem.Quality), Reason = reason };
 
     public static ImmutableArray<T> Array<T>(params T[] items) => [.. items];
 }
