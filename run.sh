@@ -87,7 +87,7 @@ cat <<'MSG'
 
     Release a production order:
       curl -s -X POST http://127.0.0.1:8080/shop-floor/v1/plants/P100/productionOrders:release \
-        -H 'content-type: application/json' -d '{
+        -H 'content-type: application/json' -H 'x-mfg-source-system: odoo' -d '{
           "productionOrderId": "WO-000123",
           "productionOrder": {
             "product": "BIKE-26", "quantity": {"value": "25", "unitOfMeasure": "EA"},
@@ -97,6 +97,9 @@ cat <<'MSG'
           "metadata": {"messageId": "erp-4711", "occurredAt": "2026-11-23T08:00:00Z"}}'
     Read it back:
       curl -s http://127.0.0.1:8080/shop-floor/v1/plants/P100/productionOrders/WO-000123
+
+    The whole domain story (SAP purchase order to scrapped lot), checked step by step:
+      tools/demo/supply-to-scrap.sh
 
     Ctrl+C stops everything.
 MSG
