@@ -9,6 +9,12 @@ internal sealed class LotGrain(
     [PersistentState("lot", StorageNames.Inventory)] IPersistentState<AggregateState<Lot>> state)
     : AggregateGrain<Lot>(state), ILotGrain
 {
+    protected override string AggregateType => LotEvents.AggregateType;
+
+    protected override IEnumerable<EventDraft> Describe(Lot? before, Lot after, ICommand command) => LotEvents.Describe(before, after, command);
+
+    protected override IEnumerable<(string Key, string? Value)> Snapshot(Lot after) => LotEvents.Snapshot(after);
+
     public Task<CommandResult<Lot>> Receive(ReceiveLot command) => Execute(command, LotRules.Receive);
 
     public Task<CommandResult<Lot>> Block(BlockLot command) => Execute(command, LotRules.Block);

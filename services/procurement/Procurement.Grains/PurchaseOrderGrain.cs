@@ -14,12 +14,19 @@ namespace Manufacturing.Procurement.Grains;
 internal sealed class PurchaseOrderGrain(
     [PersistentState("purchaseOrder", StorageNames.Procurement)] IPersistentState<AggregateState<PurchaseOrder>> state,
     ProcurementPolicy policies)
-    : AggregateGrain<PurchaseOrder>(state), IPurchaseOrderGrain, IRemindable
+    : AggregateGrain<PurchaseOrder>(state), IPurchaseOrderGrain
 {
     /// <summary>The reminder that watches for the supplier's acknowledgement.</summary>
     public const string AcknowledgementReminder = "acknowledgement-due";
 
     private TolerancePolicy Policy => policies.For(ResourceNames.SplitKey(Key).Plant);
+
+    protected override string AggregateType => PurchaseOrderEvents.AggregateType;
+
+    protected override IEnumerable<EventDraft> Describe(PurchaseOrder? before, PurchaseOrder after, ICommand command) =>
+        PurchaseOrderEvents.Describe(before, after, command);
+
+    protected override IEnumerable<(string Key, string? Value)> Snapshot(PurchaseOrder after) => PurchaseOrderEvents.Snapshot(after);
 
     public async Task<CommandResult<PurchaseOrder>> Create(CreatePurchaseOrder command)
     {
@@ -53,10 +60,11 @@ internal sealed class PurchaseOrderGrain(
         return result;
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    public override async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != AcknowledgementReminder)
         {
+            await base.ReceiveReminder(reminderName, status);
             return;
         }
 

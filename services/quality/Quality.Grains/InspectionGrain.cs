@@ -15,6 +15,12 @@ internal sealed class InspectionGrain(
     [PersistentState("inspection", StorageNames.Quality)] IPersistentState<AggregateState<Inspection>> state)
     : AggregateGrain<Inspection>(state), IInspectionGrain
 {
+    protected override string AggregateType => "inspection";
+
+    protected override IEnumerable<EventDraft> Describe(Inspection? before, Inspection after, ICommand command) => QualityEvents.Describe(before, after, command);
+
+    protected override IEnumerable<(string Key, string? Value)> Snapshot(Inspection after) => [("state", EventText.UpperSnake(after.Result))];
+
     public Task<Inspection?> Get() => Task.FromResult(Current);
 
     public async Task<CommandResult<Inspection>> Record(RecordInspection command)

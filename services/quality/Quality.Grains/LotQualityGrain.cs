@@ -15,6 +15,12 @@ internal sealed class LotQualityGrain(
     IGrainFactory grains)
     : AggregateGrain<LotHold>(state), ILotQualityGrain
 {
+    protected override string AggregateType => "lot_hold";
+
+    protected override IEnumerable<EventDraft> Describe(LotHold? before, LotHold after, ICommand command) => QualityEvents.Describe(before, after, command);
+
+    protected override IEnumerable<(string Key, string? Value)> Snapshot(LotHold after) => [("state", "HELD")];
+
     public async Task<CommandResult<Lot>> PlaceHold(PlaceLotHold command)
     {
         if (LotHoldRules.Validate(command) is { } invalid)

@@ -16,6 +16,13 @@ internal sealed class NonconformanceGrain(
     [PersistentState("nonconformance", StorageNames.Quality)] IPersistentState<AggregateState<Nonconformance>> state)
     : AggregateGrain<Nonconformance>(state), INonconformanceGrain
 {
+    protected override string AggregateType => "nonconformance";
+
+    protected override IEnumerable<EventDraft> Describe(Nonconformance? before, Nonconformance after, ICommand command) => QualityEvents.Describe(before, after, command);
+
+    protected override IEnumerable<(string Key, string? Value)> Snapshot(Nonconformance after) =>
+        [("state", EventText.UpperSnake(after.Status)), ("disposition", EventText.UpperSnake(after.Disposition))];
+
     public Task<Nonconformance?> Get() => Task.FromResult(Current);
 
     public async Task<CommandResult<Nonconformance>> Raise(RaiseNonconformance command)

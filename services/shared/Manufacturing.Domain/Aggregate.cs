@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Orleans;
 
 namespace Manufacturing.Domain;
@@ -21,6 +22,9 @@ public sealed record AggregateState<T> where T : class, IAggregate<T>
 
     /// <summary>The recently applied message ids.</summary>
     [Id(1)] public ProcessedCommands Processed { get; init; } = ProcessedCommands.Empty;
+
+    /// <summary>Business events written with the changes that caused them and not yet known to be delivered, oldest first.</summary>
+    [Id(2)] public ImmutableArray<BusinessEvent> Outbox { get => field.IsDefault ? [] : field; init; } = [];
 }
 
 /// <summary>What a rule decided for a command: a new aggregate, no change, or a refusal.</summary>
@@ -80,6 +84,9 @@ public sealed record CommandResult<T> where T : class
 /// <summary>The outcome of <see cref="CommandHandler.Decide{T, TCommand}"/>: the result, and the state to persist first when it changed.</summary>
 public sealed record Decision<T>(AggregateState<T>? NextState, CommandResult<T> Result) where T : class, IAggregate<T>
 {
+    /// <summary>The command decided (set by the grain, for the events its commit appends).</summary>
+    public ICommand? Command { get; init; }
+
     /// <summary>
     /// The same decision with the new aggregate completed by <paramref name="complete"/> (facts learnt
     /// from the cross-domain effects performed before the commit); unchanged when nothing is applied.

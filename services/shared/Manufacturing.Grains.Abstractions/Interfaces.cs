@@ -9,6 +9,18 @@ using Orleans.Concurrency;
 
 namespace Manufacturing.Grains;
 
+/// <summary>
+/// Applies delivered business events to the read models. A stateless worker: every silo runs it
+/// locally against the read-model store, which deduplicates by event id.
+/// </summary>
+[Version(1), Alias("mfg.IEventProjector")]
+public interface IEventProjector : IGrainWithIntegerKey
+{
+    /// <summary>Applies the events (idempotently); returns when they are stored.</summary>
+    [Alias("Project")]
+    Task Project(System.Collections.Immutable.ImmutableArray<BusinessEvent> events);
+}
+
 /// <summary>A production order, keyed <c>{plant}/{order}</c>. Hosted by the shop-floor silos.</summary>
 [Version(1), Alias("shopfloor.IProductionOrderGrain")]
 public interface IProductionOrderGrain : IGrainWithStringKey

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Diagnostics.Metrics;
 using System.Reflection;
 using Manufacturing.Domain;
@@ -14,9 +15,30 @@ namespace Manufacturing.Grains;
 /// change is acknowledged only after its state write; when the write fails the grain deactivates, so
 /// the next call reloads what storage really holds, and the caller sees the failure.
 /// </summary>
-public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> state) : Grain
+public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> state) : Grain, IRemindable
     where T : class, IAggregate<T>
 {
+    /// <summary>The reminder that keeps retrying outbox delivery while the projector is unreachable.</summary>
+    public const string OutboxReminder = "outbox-redelivery";
+
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+    private long _deliveredThrough;
+    private IGrainTimer? _deliveryTimer;
+    private TimeSpan _retryDelay = TimeSpan.FromMilliseconds(200);
+    private bool _reminderRegistered;
+
+    /// <summary>The aggregate type named in its business events (for example <c>purchase_order</c>).</summary>
+    protected abstract string AggregateType { get; }
+
+    /// <summary>
+    /// The business events a change produced: pure, from the aggregate before and after and the
+    /// command. Every event also carries <see cref="Snapshot"/>.
+    /// </summary>
+    protected abstract IEnumerable<EventDraft> Describe(T? before, T after, ICommand command);
+
+    /// <summary>The aggregate's listed fields (<c>state.*</c> in every event) that read models keep.</summary>
+    protected abstract IEnumerable<(string Key, string? Value)> Snapshot(T after);
+
     /// <summary>The aggregate, or null before its creating command.</summary>
     protected T? Current => state.State.Current;
 
@@ -46,7 +68,7 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
             return new Decision<T>(null, CommandResult<T>.Refused(denied));
         }
 
-        return CommandHandler.Decide(state.State, command, (current, c) => rule(key, current, c));
+        return CommandHandler.Decide(state.State, command, (current, c) => rule(key, current, c)) with { Command = command };
     }
 
     /// <summary>Persists a decision's state (when it changed anything) and returns its result.</summary>
@@ -55,6 +77,7 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
         if (decision.NextState is { } next)
         {
             var previous = state.State;
+            next = WithEvents(previous, next, decision.Command);
             state.State = next;
             try
             {
@@ -66,9 +89,139 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
                 DeactivateOnIdle();
                 throw;
             }
+
+            ScheduleDelivery(TimeSpan.Zero);
         }
 
         return decision.Result;
+    }
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!state.State.Outbox.IsEmpty)
+        {
+            // Written before the last deactivation and perhaps not delivered: deliver again (receivers deduplicate).
+            ScheduleDelivery(TimeSpan.Zero);
+        }
+
+        return base.OnActivateAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public virtual Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == OutboxReminder)
+        {
+            if (state.State.Outbox.All(e => e.AggregateVersion <= _deliveredThrough))
+            {
+                return UnregisterOutboxReminder();
+            }
+
+            ScheduleDelivery(TimeSpan.Zero);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Appends the change's events to the outbox and drops those already delivered, so the events
+    /// are written in the same state write as the change that caused them.
+    /// </summary>
+    private AggregateState<T> WithEvents(AggregateState<T> previous, AggregateState<T> next, ICommand? command)
+    {
+        var outbox = next.Outbox.Where(e => e.AggregateVersion > _deliveredThrough).ToList();
+        if (command is not null && next.Current is { } after && after.Version != previous.Current?.Version)
+        {
+            var snapshot = Snapshot(after).Where(p => p.Value is not null).Select(p => ($"state.{p.Key}", p.Value!)).ToList();
+            var correlation = RequestContext.Get(CorrelationKey) as string ?? "";
+            var index = 0;
+            foreach (var draft in Describe(previous.Current, after, command))
+            {
+                var data = draft.Data.SetItems(snapshot.Select(p => new KeyValuePair<string, string>(p.Item1, p.Item2)));
+                outbox.Add(new BusinessEvent
+                {
+                    EventId = $"{AggregateType}/{Key}/{after.Version}/{index++}",
+                    Type = draft.Type,
+                    AggregateType = AggregateType,
+                    AggregateKey = Key,
+                    AggregateVersion = after.Version,
+                    MessageId = command.Metadata.MessageId,
+                    CorrelationId = correlation,
+                    OccurredAt = command.Metadata.OccurredAt,
+                    Source = command.Metadata.Source,
+                    Data = data,
+                });
+            }
+        }
+
+        return next with { Outbox = [.. outbox] };
+    }
+
+    /// <summary>The request-context key the correlation middleware sets (see ServiceDefaults' Correlation).</summary>
+    public const string CorrelationKey = "correlation-id";
+
+    private void ScheduleDelivery(TimeSpan due)
+    {
+        if (state.State.Outbox.All(e => e.AggregateVersion <= _deliveredThrough))
+        {
+            return;
+        }
+
+        _deliveryTimer?.Dispose();
+        _deliveryTimer = this.RegisterGrainTimer(DeliverAsync, new GrainTimerCreationOptions
+        {
+            DueTime = due,
+            Period = Timeout.InfiniteTimeSpan,
+            Interleave = false,
+        });
+    }
+
+    /// <summary>
+    /// Delivers the undelivered outbox to the read-model projector; on failure retries with backoff
+    /// (and a reminder, so a lost silo's grains deliver after reactivation elsewhere).
+    /// </summary>
+    private async Task DeliverAsync(CancellationToken cancellationToken)
+    {
+        var pending = state.State.Outbox.Where(e => e.AggregateVersion > _deliveredThrough).ToImmutableArray();
+        if (pending.IsEmpty)
+        {
+            return;
+        }
+
+        try
+        {
+            await GrainFactory.GetGrain<IEventProjector>(0).Project(pending);
+            _deliveredThrough = pending.Max(e => e.AggregateVersion);
+            _retryDelay = TimeSpan.FromMilliseconds(200);
+            if (_reminderRegistered)
+            {
+                await UnregisterOutboxReminder();
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Manufacturing.Outbox").LogWarning(exception,
+                "Outbox delivery of {Count} event(s) of {Key} failed; retrying in {Delay}", pending.Length, Key, _retryDelay);
+            if (!_reminderRegistered)
+            {
+                await this.RegisterOrUpdateReminder(OutboxReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+                _reminderRegistered = true;
+            }
+
+            ScheduleDelivery(_retryDelay);
+            _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+    }
+
+    private async Task UnregisterOutboxReminder()
+    {
+        if (await this.GetReminder(OutboxReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        _reminderRegistered = false;
     }
 
     /// <summary>

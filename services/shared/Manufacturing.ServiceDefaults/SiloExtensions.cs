@@ -77,6 +77,10 @@ public static class SiloExtensions
             }
         });
 
+        builder.Services.AddSingleton<Manufacturing.Grains.IReadModelStore>(string.IsNullOrWhiteSpace(connectionString)
+            ? new Manufacturing.Grains.MemoryReadModelStore()
+            : new PostgresReadModelStore(connectionString));
+
         var health = builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo", tags: ["ready"]);
         if (!string.IsNullOrWhiteSpace(connectionString))
         {

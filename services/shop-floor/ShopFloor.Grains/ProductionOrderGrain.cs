@@ -14,6 +14,13 @@ internal sealed class ProductionOrderGrain(
     [PersistentState("productionOrder", StorageNames.ShopFloor)] IPersistentState<AggregateState<ProductionOrder>> state)
     : AggregateGrain<ProductionOrder>(state), IProductionOrderGrain
 {
+    protected override string AggregateType => ProductionOrderEvents.AggregateType;
+
+    protected override IEnumerable<EventDraft> Describe(ProductionOrder? before, ProductionOrder after, ICommand command) =>
+        ProductionOrderEvents.Describe(before, after, command);
+
+    protected override IEnumerable<(string Key, string? Value)> Snapshot(ProductionOrder after) => ProductionOrderEvents.Snapshot(after);
+
     public Task<CommandResult<ProductionOrder>> Release(ReleaseProductionOrder command) =>
         Execute(command, ProductionOrderRules.Release);
 

@@ -21,6 +21,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.GrainFactory;
 
+    /// <summary>The read models every silo of the test cluster projects into.</summary>
+    public static MemoryReadModelStore ReadModels { get; } = new();
+
     public async Task InitializeAsync()
     {
         Cluster = new TestClusterBuilder(2).AddSiloBuilderConfigurator<SiloConfiguration>().Build();
@@ -39,6 +42,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.UseInMemoryReminderService();
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             silo.Services.AddSingleton(Commands.Policy);
+            silo.Services.AddSingleton<IReadModelStore>(ReadModels);
             silo.Services.AddSingleton(new ProcurementPolicy(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Procurement:ReminderPeriod"] = "00:00:01",

@@ -1,0 +1,58 @@
+using Manufacturing.Domain;
+
+namespace Manufacturing.Procurement.Domain;
+
+/// <summary>The business events of a purchase order's changes. Pure.</summary>
+public static class PurchaseOrderEvents
+{
+    /// <summary>The aggregate type in events.</summary>
+    public const string AggregateType = "purchase_order";
+
+    /// <summary>What <paramref name="command"/> changed.</summary>
+    public static IEnumerable<EventDraft> Describe(PurchaseOrder? before, PurchaseOrder after, ICommand command)
+    {
+        if (before is null)
+        {
+            yield return EventDraft.Of("PurchaseOrderCreated", ("vendor", after.Vendor), ("lines", after.Lines.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            yield break;
+        }
+
+        foreach (var line in after.Lines)
+        {
+            if (line.Confirmation is { } confirmation && before.Line(line.LineId)?.Confirmation != confirmation)
+            {
+                yield return EventDraft.Of("PurchaseOrderLineConfirmed", ("line_id", line.LineId), ("confirmed_quantity", confirmation.Quantity.ToString()),
+                    ("confirmed_delivery_date", confirmation.Delivery.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+
+        foreach (var notice in after.ShipmentNotices.Skip(before.ShipmentNotices.Length))
+        {
+            yield return EventDraft.Of("ShipmentNotified", ("notice_id", notice.NoticeId));
+        }
+
+        foreach (var receipt in after.Receipts.Skip(before.Receipts.Length))
+        {
+            yield return EventDraft.Of("GoodsReceived", ("line_id", receipt.LineId), ("quantity", receipt.Quantity.ToString()), ("lot", ResourceNames.FromKey("lots", receipt.LotKey)));
+        }
+
+        foreach (var change in EventText.ExceptionChanges(before.Exceptions, after.Exceptions, after.ExceptionName))
+        {
+            yield return change;
+        }
+
+        if (before.Status != after.Status)
+        {
+            yield return EventDraft.Of($"PurchaseOrder{after.Status}", ("previous_state", EventText.UpperSnake(before.Status)));
+        }
+    }
+
+    /// <summary>The fields the purchase-order list shows.</summary>
+    public static IEnumerable<(string, string?)> Snapshot(PurchaseOrder order) =>
+    [
+        ("state", EventText.UpperSnake(order.Status)),
+        ("vendor", order.Vendor),
+        ("currency", order.Currency),
+        ("open_exceptions", order.Exceptions.Count(e => e.IsOpen).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    ];
+}

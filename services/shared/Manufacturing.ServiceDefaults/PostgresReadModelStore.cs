@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Manufacturing.Domain;
+using Manufacturing.Grains;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Manufacturing.ServiceDefaults;
+
+/// <summary>
+/// The read models in PostgreSQL (tables of migration 0002). A batch of events is applied in one
+/// transaction: each event id once, each row only forward in version.
+/// </summary>
+public sealed class PostgresReadModelStore(string connectionString) : IReadModelStore
+{
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
+
+    /// <inheritdoc />
+    public async Task ApplyAsync(IReadOnlyList<BusinessEvent> events, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var e in events)
+        {
+            await using (var seen = new NpgsqlCommand(
+                "INSERT INTO mfg_read_applied_events (event_id, aggregate_type) VALUES (@id, @type) ON CONFLICT DO NOTHING", connection, transaction))
+            {
+                seen.Parameters.AddWithValue("id", e.EventId);
+                seen.Parameters.AddWithValue("type", e.AggregateType);
+                if (await seen.ExecuteNonQueryAsync(cancellationToken) == 0)
+                {
+                    continue;
+                }
+            }
+
+            if (ReadModelProjection.Row(e) is { } row)
+            {
+                await using var upsert = new NpgsqlCommand("""
+                    INSERT INTO mfg_read_aggregates (aggregate_type, aggregate_key, plant, state, version, fields, updated_at)
+                    VALUES (@type, @key, @plant, @state, @version, @fields, @updated)
+                    ON CONFLICT (aggregate_type, aggregate_key) DO UPDATE
+                    SET plant = EXCLUDED.plant, state = EXCLUDED.state, version = EXCLUDED.version,
+                        fields = EXCLUDED.fields, updated_at = EXCLUDED.updated_at
+                    WHERE mfg_read_aggregates.version < EXCLUDED.version
+                    """, connection, transaction);
+                upsert.Parameters.AddWithValue("type", row.AggregateType);
+                upsert.Parameters.AddWithValue("key", row.Key);
+                upsert.Parameters.AddWithValue("plant", row.Plant);
+                upsert.Parameters.AddWithValue("state", row.State);
+                upsert.Parameters.AddWithValue("version", row.Version);
+                upsert.Parameters.AddWithValue("fields", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(row.Fields));
+                upsert.Parameters.AddWithValue("updated", row.UpdatedAt);
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            if (ReadModelProjection.Exception(e) is { } exception)
+            {
+                await using var upsert = new NpgsqlCommand("""
+                    INSERT INTO mfg_read_exceptions (name, plant, aggregate_type, aggregate_key, kind, state, reason, source, raised_at, version)
+                    VALUES (@name, @plant, @type, @key, @kind, @state, @reason, @source, @raised, @version)
+                    ON CONFLICT (name) DO UPDATE
+                    SET state = EXCLUDED.state, reason = EXCLUDED.reason, version = EXCLUDED.version
+                    WHERE mfg_read_exceptions.version <= EXCLUDED.version
+                    """, connection, transaction);
+                upsert.Parameters.AddWithValue("name", exception.Name);
+                upsert.Parameters.AddWithValue("plant", exception.Plant);
+                upsert.Parameters.AddWithValue("type", exception.AggregateType);
+                upsert.Parameters.AddWithValue("key", exception.AggregateKey);
+                upsert.Parameters.AddWithValue("kind", exception.Kind);
+                upsert.Parameters.AddWithValue("state", exception.State);
+                upsert.Parameters.AddWithValue("reason", exception.Reason);
+                upsert.Parameters.AddWithValue("source", exception.Source);
+                upsert.Parameters.AddWithValue("raised", exception.RaisedAt);
+                upsert.Parameters.AddWithValue("version", exception.Version);
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var position = new NpgsqlCommand("""
+                INSERT INTO mfg_read_positions (aggregate_type, last_event_time, last_applied_at) VALUES (@type, @time, now())
+                ON CONFLICT (aggregate_type) DO UPDATE
+                SET last_event_time = GREATEST(mfg_read_positions.last_event_time, EXCLUDED.last_event_time), last_applied_at = now()
+                """, connection, transaction);
+            position.Parameters.AddWithValue("type", e.AggregateType);
+            position.Parameters.AddWithValue("time", e.OccurredAt);
+            await position.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<ReadModelRow>> ListAsync(string aggregateType, string plant, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            SELECT aggregate_key, state, version, fields::text, updated_at FROM mfg_read_aggregates
+            WHERE aggregate_type = @type AND plant = @plant AND (@state::text IS NULL OR state = @state) AND aggregate_key > @after
+            ORDER BY aggregate_key LIMIT @limit
+            """);
+        command.Parameters.AddWithValue("type", aggregateType);
+        command.Parameters.AddWithValue("plant", plant);
+        command.Parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Text) { Value = (object?)state ?? DBNull.Value });
+        command.Parameters.AddWithValue("after", pageToken);
+        command.Parameters.AddWithValue("limit", pageSize + 1);
+        var rows = new List<ReadModelRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var fields = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(3)) ?? [];
+            rows.Add(new ReadModelRow(aggregateType, reader.GetString(0), plant, reader.GetString(1), reader.GetInt64(2), fields, reader.GetFieldValue<DateTimeOffset>(4)));
+        }
+
+        return MemoryReadModelStore.Paged(rows, pageSize, r => r.Key);
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<ExceptionRow>> ListExceptionsAsync(string plant, string? kind, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            SELECT name, aggregate_type, aggregate_key, kind, state, reason, source, raised_at, version FROM mfg_read_exceptions
+            WHERE plant = @plant AND (@kind::text IS NULL OR kind = @kind) AND (@state::text IS NULL OR state = @state) AND name > @after
+            ORDER BY name LIMIT @limit
+            """);
+        command.Parameters.AddWithValue("plant", plant);
+        command.Parameters.Add(new NpgsqlParameter("kind", NpgsqlDbType.Text) { Value = (object?)kind ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Text) { Value = (object?)state ?? DBNull.Value });
+        command.Parameters.AddWithValue("after", pageToken);
+        command.Parameters.AddWithValue("limit", pageSize + 1);
+        var rows = new List<ExceptionRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new ExceptionRow(reader.GetString(0), plant, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetString(6), reader.GetFieldValue<DateTimeOffset>(7), reader.GetInt64(8)));
+        }
+
+        return MemoryReadModelStore.Paged(rows, pageSize, r => r.Name);
+    }
+
+    /// <inheritdoc />
+    public async Task<ReadModelPosition> PositionAsync(string aggregateType, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT last_event_time, last_applied_at FROM mfg_read_positions WHERE aggregate_type = @type");
+        command.Parameters.AddWithValue("type", aggregateType);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new ReadModelPosition(reader.GetFieldValue<DateTimeOffset>(0), reader.GetFieldValue<DateTimeOffset>(1))
+            : new ReadModelPosition(null, null);
+    }
+}

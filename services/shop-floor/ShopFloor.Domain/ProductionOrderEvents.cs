@@ -1,0 +1,60 @@
+using Manufacturing.Domain;
+
+namespace Manufacturing.ShopFloor.Domain;
+
+/// <summary>The business events of a production order's changes. Pure.</summary>
+public static class ProductionOrderEvents
+{
+    /// <summary>The aggregate type in events.</summary>
+    public const string AggregateType = "production_order";
+
+    /// <summary>What <paramref name="command"/> changed from <paramref name="before"/> to <paramref name="after"/>.</summary>
+    public static IEnumerable<EventDraft> Describe(ProductionOrder? before, ProductionOrder after, ICommand command)
+    {
+        switch (command)
+        {
+            case ReleaseProductionOrder:
+                yield return EventDraft.Of("ProductionOrderReleased", ("product", after.Product), ("quantity", after.Quantity.ToString()));
+                break;
+            case StartOperation c:
+                yield return EventDraft.Of("OperationStarted", ("operation_id", c.OperationId));
+                break;
+            case PauseOperation c:
+                yield return EventDraft.Of("OperationPaused", ("operation_id", c.OperationId), ("reason", c.Reason));
+                break;
+            case ResumeOperation c:
+                yield return EventDraft.Of("OperationResumed", ("operation_id", c.OperationId));
+                break;
+            case CompleteOperation c:
+                yield return EventDraft.Of("OperationCompleted", ("operation_id", c.OperationId), ("good_quantity", c.Good.ToString()), ("scrap_quantity", c.Scrap.ToString()));
+                break;
+            case AmendProductionOrder:
+                yield return EventDraft.Of("ProductionOrderAmended", ("quantity", after.Quantity.ToString()), ("amendment_count", after.Amendments.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                break;
+            case ConsumeMaterial c:
+                yield return EventDraft.Of("MaterialConsumed", ("component", c.Component), ("lot_id", c.LotId), ("quantity", c.Quantity.ToString()));
+                break;
+            case DeclareOutput c:
+                yield return EventDraft.Of("OutputDeclared", ("lot_id", c.LotId), ("quantity", c.Quantity.ToString()));
+                break;
+            case FlagNonconformance c:
+                yield return EventDraft.Of("ProductionOrderFlagged", ("nonconformance", c.Nonconformance));
+                break;
+        }
+
+        if (before is not null && before.Status != after.Status)
+        {
+            yield return EventDraft.Of($"ProductionOrder{after.Status}", ("previous_state", EventText.UpperSnake(before.Status)));
+        }
+    }
+
+    /// <summary>The fields the production-order list shows.</summary>
+    public static IEnumerable<(string, string?)> Snapshot(ProductionOrder order) =>
+    [
+        ("state", EventText.UpperSnake(order.Status)),
+        ("product", order.Product),
+        ("quantity", order.Quantity.ValueText),
+        ("unit_of_measure", order.Quantity.Unit),
+        ("planned_start_time", order.PlannedStart.ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
+    ];
+}
