@@ -1,3 +1,4 @@
+using Manufacturing.Migrator;
 using Manufacturing.Persistence.Tests.Support;
 using Manufacturing.Testing;
 using Npgsql;
@@ -19,7 +20,7 @@ public sealed class PostgresServerTests
         Assert.Matches("^fixture_check_[0-9a-f]{8}$", firstName);
         Assert.NotEqual(firstName, new NpgsqlConnectionStringBuilder(second).Database);
         Assert.Equal(PostgresServer.TestPoolSize, new NpgsqlConnectionStringBuilder(first).MaxPoolSize);
-        Assert.Equal(1L, await Db.ScalarAsync<long>(first, "SELECT count(*) FROM mfg_schema_migrations"));
+        Assert.Equal((long)DatabaseMigrator.Migrations.Count, await Db.ScalarAsync<long>(first, "SELECT count(*) FROM mfg_schema_migrations"));
         Assert.Equal(0L, await Db.ScalarAsync<long>(second, "SELECT count(*) FROM pg_tables WHERE tablename = 'mfg_schema_migrations'"));
 
         await server.DropDatabaseAsync(first);

@@ -79,7 +79,7 @@ public static class SiloExtensions
 
         builder.Services.AddSingleton<Manufacturing.Grains.IReadModelStore>(string.IsNullOrWhiteSpace(connectionString)
             ? new Manufacturing.Grains.MemoryReadModelStore()
-            : new PostgresReadModelStore(connectionString));
+            : new Manufacturing.Grains.PostgresReadModelStore(connectionString));
 
         var health = builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo", tags: ["ready"]);
         if (!string.IsNullOrWhiteSpace(connectionString))

@@ -11,8 +11,61 @@ using Domain = Manufacturing.Procurement.Domain;
 namespace Manufacturing.Procurement.Api.Grpc;
 
 /// <summary>Procurement's gRPC (and REST) contract: maps requests, delegates to purchase order grains, maps results.</summary>
-internal sealed partial class ProcurementGrpcService(IGrainFactory grains, ServiceIdentity service) : ProcurementService.ProcurementServiceBase
+internal sealed partial class ProcurementGrpcService(IGrainFactory grains, ServiceIdentity service, IReadModelStore readModels) : ProcurementService.ProcurementServiceBase
 {
+    public override async Task<ListPurchaseOrdersResponse> ListPurchaseOrders(ListPurchaseOrdersRequest request, ServerCallContext context)
+    {
+        var violations = new Violations();
+        var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
+        var (pageSize, after) = Lists.Paging(request.PageSize, request.PageToken, violations);
+        violations.ThrowIfInvalid(service.ErrorDomain);
+
+        var type = Domain.PurchaseOrderEvents.AggregateType;
+        var page = await readModels.ListAsync(type, plant!, Lists.StateFilter(request.State), pageSize, after, context.CancellationToken);
+        var response = new ListPurchaseOrdersResponse
+        {
+            NextPageToken = Lists.Token(page.NextPageToken),
+            ReadModel = (await readModels.PositionAsync(type, context.CancellationToken)).ToProto(),
+        };
+        response.PurchaseOrders.AddRange(page.Rows.Select(r => new PurchaseOrderSummary
+        {
+            Name = ResourceNames.FromKey("purchaseOrders", r.Key),
+            State = Lists.ParseState<PurchaseOrderState>(r.State),
+            Vendor = r.Fields.GetValueOrDefault("vendor", ""),
+            OpenExceptionCount = int.TryParse(r.Fields.GetValueOrDefault("open_exceptions"), out var open) ? open : 0,
+            Version = r.Version,
+            UpdateTime = r.UpdatedAt.ToProto(),
+        }));
+        return response;
+    }
+
+    public override async Task<ListPurchaseOrderExceptionsResponse> ListPurchaseOrderExceptions(ListPurchaseOrderExceptionsRequest request, ServerCallContext context)
+    {
+        var violations = new Violations();
+        var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
+        violations.OptionalText(request.Kind, "kind", 64);
+        var (pageSize, after) = Lists.Paging(request.PageSize, request.PageToken, violations);
+        violations.ThrowIfInvalid(service.ErrorDomain);
+
+        var page = await readModels.ListExceptionsAsync(plant!, string.IsNullOrEmpty(request.Kind) ? null : request.Kind,
+            Lists.StateFilter(request.State), pageSize, after, context.CancellationToken);
+        var response = new ListPurchaseOrderExceptionsResponse
+        {
+            NextPageToken = Lists.Token(page.NextPageToken),
+            ReadModel = (await readModels.PositionAsync(Domain.PurchaseOrderEvents.AggregateType, context.CancellationToken)).ToProto(),
+        };
+        response.Exceptions.AddRange(page.Rows.Select(r => new ExceptionSummary
+        {
+            Name = r.Name,
+            Kind = r.Kind,
+            State = Lists.ParseState<V1.ExceptionState>(r.State),
+            Reason = r.Reason,
+            SourceSystem = r.Source,
+            RaiseTime = r.RaisedAt.ToProto(),
+        }));
+        return response;
+    }
+
     public override async Task<CreatePurchaseOrderResponse> CreatePurchaseOrder(CreatePurchaseOrderRequest request, ServerCallContext context)
     {
         var (key, command) = PurchaseOrderMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), service.ErrorDomain);

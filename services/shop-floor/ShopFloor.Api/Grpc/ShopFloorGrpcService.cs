@@ -10,8 +10,34 @@ using Domain = Manufacturing.ShopFloor.Domain;
 namespace Manufacturing.ShopFloor.Api.Grpc;
 
 /// <summary>The shop floor's gRPC (and REST) contract: maps requests, delegates to grains, maps results.</summary>
-internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity service) : ShopFloorService.ShopFloorServiceBase
+internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity service, IReadModelStore readModels) : ShopFloorService.ShopFloorServiceBase
 {
+    public override async Task<ListProductionOrdersResponse> ListProductionOrders(ListProductionOrdersRequest request, ServerCallContext context)
+    {
+        var violations = new Violations();
+        var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
+        var (pageSize, after) = Lists.Paging(request.PageSize, request.PageToken, violations);
+        violations.ThrowIfInvalid(service.ErrorDomain);
+
+        var type = Domain.ProductionOrderEvents.AggregateType;
+        var page = await readModels.ListAsync(type, plant!, Lists.StateFilter(request.State), pageSize, after, context.CancellationToken);
+        var response = new ListProductionOrdersResponse
+        {
+            NextPageToken = Lists.Token(page.NextPageToken),
+            ReadModel = (await readModels.PositionAsync(type, context.CancellationToken)).ToProto(),
+        };
+        response.ProductionOrders.AddRange(page.Rows.Select(r => new ProductionOrderSummary
+        {
+            Name = ResourceNames.FromKey("productionOrders", r.Key),
+            State = Lists.ParseState<ProductionOrderState>(r.State),
+            Product = r.Fields.GetValueOrDefault("product", ""),
+            Quantity = new Common.V1.Quantity { Value = r.Fields.GetValueOrDefault("quantity", ""), UnitOfMeasure = r.Fields.GetValueOrDefault("unit_of_measure", "") },
+            Version = r.Version,
+            UpdateTime = r.UpdatedAt.ToProto(),
+        }));
+        return response;
+    }
+
     public override async Task<ReleaseProductionOrderResponse> ReleaseProductionOrder(ReleaseProductionOrderRequest request, ServerCallContext context)
     {
         var (key, command) = ProductionOrderMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), service.ErrorDomain);

@@ -1,10 +1,9 @@
 using System.Text.Json;
 using Manufacturing.Domain;
-using Manufacturing.Grains;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Manufacturing.ServiceDefaults;
+namespace Manufacturing.Grains;
 
 /// <summary>
 /// The read models in PostgreSQL (tables of migration 0002). A batch of events is applied in one
