@@ -145,6 +145,23 @@ public sealed class SupplyToScrapStoryTests(SuiteFixture suite)
         var scrapped = (await inventory.GetLotAsync(new GetLotRequest { Name = receipt.Lot })).Lot;
         Assert.Equal((LotStatus.Scrapped, "0"), (scrapped.Status, scrapped.QuantityOnHand.Value));
 
+        // The lists come from the read models, which the delivered events fill shortly after each change.
+        var exceptions = await Eventually(() => buyer.ListPurchaseOrderExceptionsAsync(new ListPurchaseOrderExceptionsRequest
+        {
+            Parent = "plants/P200", Kind = "CONFIRMATION_OUTSIDE_TOLERANCE", State = ExceptionState.Approved, PageSize = 500,
+        }).ResponseAsync, r => r.Exceptions.Any(e => e.Name == exceptionName));
+        Assert.Equal("supplier", exceptions.Exceptions.Single(e => e.Name == exceptionName).SourceSystem);
+        Assert.NotNull(exceptions.ReadModel.LastEventTime);
+        var orders = await Eventually(() => sap.ListPurchaseOrdersAsync(new ListPurchaseOrdersRequest
+        {
+            Parent = "plants/P200", State = PurchaseOrderState.PartiallyReceived, PageSize = 500,
+        }).ResponseAsync, r => r.PurchaseOrders.Any(o => o.Name == po.Name));
+        Assert.Equal("V-100200", orders.PurchaseOrders.Single(o => o.Name == po.Name).Vendor);
+        await Eventually(() => erp.ListProductionOrdersAsync(new ListProductionOrdersRequest
+        {
+            Parent = "plants/P200", State = ProductionOrderState.Released, PageSize = 500,
+        }).ResponseAsync, r => r.ProductionOrders.Any(o => o.Name == order.Name && o.Product == "BIKE-26"));
+
         // Everything above is in PostgreSQL.
         Assert.Equal(1, await StoredRows(suite.ConnectionString, $"P200/{poId}"));
         Assert.Equal(1, await StoredRows(suite.ConnectionString, $"P200/{lotId}"));
@@ -203,5 +220,22 @@ public sealed class SupplyToScrapStoryTests(SuiteFixture suite)
         var read = await Assert.ThrowsAsync<RpcException>(() => new ShopFloorService.ShopFloorServiceClient(suite.As("odoo"))
             .GetProductionOrderAsync(new GetProductionOrderRequest { Name = $"plants/P100/productionOrders/{request.ProductionOrderId}" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, read.StatusCode);
+    }
+
+    /// <summary>Asks until <paramref name="done"/> holds (the read models lag their aggregates briefly), for at most 30 s.</summary>
+    private static async Task<T> Eventually<T>(Func<Task<T>> ask, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var answer = await ask();
+            if (done(answer) || DateTime.UtcNow > deadline)
+            {
+                Assert.True(done(answer), $"not within 30 s: {answer}");
+                return answer;
+            }
+
+            await Task.Delay(100);
+        }
     }
 }

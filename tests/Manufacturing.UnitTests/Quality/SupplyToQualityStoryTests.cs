@@ -153,4 +153,36 @@ public sealed class SupplyToQualityStoryTests(ClusterFixture fixture)
         var exception = Assert.Single(order!.Exceptions);
         Assert.Equal((PurchaseOrderRules.OverdueKind, SourceSystem.ControlPlane, ExceptionState.Open), (exception.Kind, exception.Source, exception.State));
     }
+
+    [Fact]
+    public async Task Changes_reach_the_read_models_through_the_outbox_and_leave_the_outbox_once_delivered()
+    {
+        var id = $"PO-{Guid.NewGuid():N}";
+        var po = fixture.Grains.GetGrain<IPurchaseOrderGrain>($"P100/{id}");
+        Assert.Null((await po.Create(CreateOrder(SourceSystem.Odoo))).Error);
+        var parked = await po.ConfirmLine(new ConfirmLine { Metadata = As(SourceSystem.Supplier, "c-1"), LineId = "00010", Quantity = new Quantity(1, "KG"), Delivery = new DateOnly(2026, 12, 10) });
+
+        var exception = await Until(async () => (await ClusterFixture.ReadModels.ListExceptionsAsync("P100", null, "OPEN", 500, "")).Rows
+            .SingleOrDefault(r => r.Name == parked.Error!.ExceptionName));
+        Assert.Equal(("CONFIRMATION_OUTSIDE_TOLERANCE", "supplier"), (exception.Kind, exception.Source));
+        var row = await Until(async () => (await ClusterFixture.ReadModels.ListAsync("purchase_order", "P100", "CREATED", 500, "")).Rows
+            .SingleOrDefault(r => r.Key == $"P100/{id}" && r.Version == 2));
+        Assert.Equal("1", row.Fields["open_exceptions"]);
+    }
+
+    private static async Task<T> Until<T>(Func<Task<T?>> probe) where T : class
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await probe() is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("The read model did not show the change within 30 s.");
+    }
 }
