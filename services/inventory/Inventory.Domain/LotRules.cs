@@ -83,7 +83,7 @@ public static class LotRules
     /// Draws stock into a production order. Only an AVAILABLE lot can be consumed; the lot never goes
     /// negative; drawing the last stock makes it CONSUMED. The draw is recorded for genealogy.
     /// </summary>
-    public static Transition<Lot> Consume(string key, Lot? current, ConsumeLot command)
+    public static Transition<Lot> Consume(string key, Lot? current, ConsumeLot command, UnitCatalog? units = null)
     {
         var violations = new Violations();
         PositiveQuantity(command.Quantity, "quantity", violations);
@@ -109,12 +109,13 @@ public static class LotRules
             return refusal;
         }
 
-        if (SameUnit(lot, command.Quantity, "quantity") is { } unitError)
+        var (quantity, unitError) = (units ?? UnitCatalog.Default).Convert(command.Quantity, lot.Unit, lot.Material, "quantity");
+        if (unitError is not null)
         {
             return unitError;
         }
 
-        var (stock, missing) = Draw(lot.Stock, command.Quantity.Value, command.Location);
+        var (stock, missing) = Draw(lot.Stock, quantity!.Value, command.Location);
         if (missing > 0)
         {
             var where = command.Location.Length > 0 ? $" at {command.Location}" : "";
@@ -122,7 +123,7 @@ public static class LotRules
                 $"Lot {lot.Name} holds {Available(lot, command.Location)} {lot.Unit}{where}; {command.Quantity} cannot be drawn.");
         }
 
-        var consumption = new LotConsumption { ProductionOrder = command.ProductionOrder, Quantity = command.Quantity, At = command.Metadata.OccurredAt };
+        var consumption = new LotConsumption { ProductionOrder = command.ProductionOrder, Quantity = quantity, At = command.Metadata.OccurredAt };
         return Transition<Lot>.To(lot with
         {
             Stock = stock,
@@ -135,7 +136,7 @@ public static class LotRules
     /// Production output: a new lot is AVAILABLE and knows its production order; more output adds to
     /// the same lot only from the same order and material.
     /// </summary>
-    public static Transition<Lot> Produce(string key, Lot? current, ProduceLot command)
+    public static Transition<Lot> Produce(string key, Lot? current, ProduceLot command, UnitCatalog? units = null)
     {
         var violations = new Violations();
         violations.RequireText(command.Material, "material", 64);
@@ -172,20 +173,21 @@ public static class LotRules
             return DomainError.InvalidState("LOT_DISPOSED", $"Lot {current.Name} is {current.Status}; declare the output into a new lot.");
         }
 
-        if (SameUnit(current, command.Quantity, "quantity") is { } unitError)
+        var (quantity, unitError) = (units ?? UnitCatalog.Default).Convert(command.Quantity, current.Unit, current.Material, "quantity");
+        if (unitError is not null)
         {
             return unitError;
         }
 
         return Transition<Lot>.To(current with
         {
-            Stock = Add(current.Stock, command.Location, command.Quantity),
+            Stock = Add(current.Stock, command.Location, quantity!),
             Status = current.Status == LotStatus.Consumed ? LotStatus.Available : current.Status,
         });
     }
 
     /// <summary>Moves stock between locations. A blocked lot may only move into quarantine; a lot in inspection may move.</summary>
-    public static Transition<Lot> Transfer(string key, Lot? current, TransferLot command)
+    public static Transition<Lot> Transfer(string key, Lot? current, TransferLot command, UnitCatalog? units = null)
     {
         var violations = new Violations();
         violations.RequireText(command.From, "from_location", 64);
@@ -217,26 +219,27 @@ public static class LotRules
                 $"Lot {lot.Name} is blocked ({lot.StatusReason}); it may only move into a quarantine location ({QuarantinePrefix}…).");
         }
 
-        if (SameUnit(lot, command.Quantity, "quantity") is { } unitError)
+        var (quantity, unitError) = (units ?? UnitCatalog.Default).Convert(command.Quantity, lot.Unit, lot.Material, "quantity");
+        if (unitError is not null)
         {
             return unitError;
         }
 
-        var (stock, missing) = Draw(lot.Stock, command.Quantity.Value, command.From);
+        var (stock, missing) = Draw(lot.Stock, quantity!.Value, command.From);
         if (missing > 0)
         {
             return DomainError.InvalidState("INSUFFICIENT_STOCK",
                 $"Lot {lot.Name} holds {Available(lot, command.From)} {lot.Unit} at {command.From}; {command.Quantity} cannot be moved.");
         }
 
-        return Transition<Lot>.To(lot with { Stock = Add(stock, command.To, command.Quantity) });
+        return Transition<Lot>.To(lot with { Stock = Add(stock, command.To, quantity) });
     }
 
     /// <summary>
     /// A cycle count: the location's quantity becomes what was counted (never negative). Counting the
     /// whole lot to zero makes an AVAILABLE lot CONSUMED; counting stock into a depleted lot is refused.
     /// </summary>
-    public static Transition<Lot> Adjust(string key, Lot? current, AdjustLot command)
+    public static Transition<Lot> Adjust(string key, Lot? current, AdjustLot command, UnitCatalog? units = null)
     {
         var violations = new Violations();
         violations.RequireText(command.Location, "location", 64);
@@ -261,14 +264,15 @@ public static class LotRules
             return DomainError.InvalidState("LOT_DISPOSED", $"Lot {lot.Name} is {lot.Status}; it has no stock to count.");
         }
 
-        if (SameUnit(lot, command.Counted, "counted_quantity") is { } unitError)
+        var (counted, unitError) = (units ?? UnitCatalog.Default).Convert(command.Counted, lot.Unit, lot.Material, "counted_quantity");
+        if (unitError is not null)
         {
             return unitError;
         }
 
         var others = lot.Stock.Where(s => s.Location != command.Location);
-        var stock = command.Counted.Value > 0
-            ? [.. others, new LocationStock(command.Location, command.Counted)]
+        var stock = counted!.Value > 0
+            ? [.. others, new LocationStock(command.Location, counted)]
             : others.ToImmutableArray();
         var status = stock.IsEmpty && lot.Status == LotStatus.Available ? LotStatus.Consumed
             : !stock.IsEmpty && lot.Status == LotStatus.Consumed ? LotStatus.Available
@@ -339,12 +343,6 @@ public static class LotRules
         LotStatus.QualityInspection => DomainError.InvalidState("LOT_IN_INSPECTION", $"Lot {lot.Name} is waiting for quality inspection and cannot be {verb}."),
         _ => DomainError.InvalidState("LOT_DEPLETED", $"Lot {lot.Name} is {lot.Status} and holds no stock."),
     };
-
-    private static DomainError? SameUnit(Lot lot, Quantity quantity, string field) =>
-        quantity.Unit == lot.Unit
-            ? null
-            : DomainError.Invalid($"Lot {lot.Name} is kept in {lot.Unit}; {quantity.Unit} was given.",
-                new FieldViolation($"{field}.unit_of_measure", $"must be {lot.Unit}, the lot's unit"));
 
     private static decimal Available(Lot lot, string location) =>
         lot.Stock.Where(s => location.Length == 0 || s.Location == location).Sum(s => s.Quantity.Value);

@@ -19,13 +19,13 @@ internal sealed class LotGrain(
 
     public Task<CommandResult<Lot>> Block(BlockLot command) => Execute(command, LotRules.Block);
 
-    public Task<CommandResult<Lot>> Consume(ConsumeLot command) => Execute(command, LotRules.Consume);
+    public Task<CommandResult<Lot>> Consume(ConsumeLot command) => Execute(command, (k, c, cmd) => LotRules.Consume(k, c, cmd, Units));
 
-    public Task<CommandResult<Lot>> Produce(ProduceLot command) => Execute(command, LotRules.Produce);
+    public Task<CommandResult<Lot>> Produce(ProduceLot command) => Execute(command, (k, c, cmd) => LotRules.Produce(k, c, cmd, Units));
 
-    public Task<CommandResult<Lot>> Transfer(TransferLot command) => Execute(command, LotRules.Transfer);
+    public Task<CommandResult<Lot>> Transfer(TransferLot command) => Execute(command, (k, c, cmd) => LotRules.Transfer(k, c, cmd, Units));
 
-    public Task<CommandResult<Lot>> Adjust(AdjustLot command) => Execute(command, LotRules.Adjust);
+    public Task<CommandResult<Lot>> Adjust(AdjustLot command) => Execute(command, (k, c, cmd) => LotRules.Adjust(k, c, cmd, Units));
 
     public Task<CommandResult<Lot>> DecideQuality(DecideLotQuality command) => Execute(command, LotRules.DecideQuality);
 

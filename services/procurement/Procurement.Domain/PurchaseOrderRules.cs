@@ -75,7 +75,7 @@ public static partial class PurchaseOrderRules
     /// it, or for a line the order does not have, it is parked as an exception and nothing of it is
     /// applied. When every line is confirmed the order is CONFIRMED.
     /// </summary>
-    public static Transition<PurchaseOrder> Confirm(string key, PurchaseOrder? current, ConfirmLine command, TolerancePolicy policy)
+    public static Transition<PurchaseOrder> Confirm(string key, PurchaseOrder? current, ConfirmLine command, TolerancePolicy policy, UnitCatalog? units = null)
     {
         var violations = new Violations();
         violations.RequireText(command.LineId, "line_id", 16);
@@ -101,11 +101,13 @@ public static partial class PurchaseOrderRules
             return Park(order, command, "UNKNOWN_LINE", $"The order has no line {command.LineId}.", arrived, Fields(("lines", string.Join(", ", order.Lines.Select(l => l.LineId)))));
         }
 
-        if (command.Quantity.Unit != line.Quantity.Unit)
+        var (confirmed, unitError) = (units ?? UnitCatalog.Default).Convert(command.Quantity, line.Quantity.Unit, line.Material, "confirmed_quantity");
+        if (unitError is not null)
         {
-            return DomainError.Invalid($"Line {line.LineId} is ordered in {line.Quantity.Unit}.",
-                new FieldViolation("confirmed_quantity.unit_of_measure", $"must be {line.Quantity.Unit}, the line's unit"));
+            return unitError;
         }
+
+        command = command with { Quantity = confirmed! };
 
         var held = Fields(("line_id", line.LineId), ("quantity", line.Quantity.ToString()), ("requested_delivery_date", Date(line.RequestedDelivery)),
             ("quantity_tolerance_percent", Invariant(policy.QuantityPercent)), ("date_tolerance_days", Invariant(policy.DateDays)));
@@ -131,7 +133,7 @@ public static partial class PurchaseOrderRules
     }
 
     /// <summary>An ASN is recorded when every line it names is on the order; otherwise it is parked.</summary>
-    public static Transition<PurchaseOrder> NotifyShipment(string key, PurchaseOrder? current, NotifyShipment command)
+    public static Transition<PurchaseOrder> NotifyShipment(string key, PurchaseOrder? current, NotifyShipment command, UnitCatalog? units = null)
     {
         var violations = new Violations();
         var notice = command.Notice;
@@ -175,23 +177,27 @@ public static partial class PurchaseOrderRules
                 Fields(("lines", string.Join(", ", order.Lines.Select(l => l.LineId)))));
         }
 
-        foreach (var line in notice.Lines)
+        var converted = ImmutableArray.CreateBuilder<ShipmentLine>();
+        for (var i = 0; i < notice.Lines.Length; i++)
         {
-            if (line.Quantity.Unit != order.Line(line.LineId)!.Quantity.Unit)
+            var ordered = order.Line(notice.Lines[i].LineId)!;
+            var (quantity, unitError) = (units ?? UnitCatalog.Default).Convert(notice.Lines[i].Quantity, ordered.Quantity.Unit, ordered.Material, $"shipment_notice.lines[{i}].quantity");
+            if (unitError is not null)
             {
-                return DomainError.Invalid($"Line {line.LineId} is ordered in {order.Line(line.LineId)!.Quantity.Unit}.",
-                    new FieldViolation("shipment_notice.lines.quantity.unit_of_measure", "must be the ordered line's unit"));
+                return unitError;
             }
+
+            converted.Add(notice.Lines[i] with { Quantity = quantity! });
         }
 
-        return Transition<PurchaseOrder>.To(ApplyShipment(order, notice));
+        return Transition<PurchaseOrder>.To(ApplyShipment(order, notice with { Lines = converted.ToImmutable() }));
     }
 
     /// <summary>
     /// A goods receipt against a line: recorded (the grain then creates the lot) unless the line is
     /// unknown or the total received would exceed the over-receipt tolerance: then it is parked.
     /// </summary>
-    public static Transition<PurchaseOrder> ReceiveGoods(string key, PurchaseOrder? current, ReceiveGoods command, TolerancePolicy policy)
+    public static Transition<PurchaseOrder> ReceiveGoods(string key, PurchaseOrder? current, ReceiveGoods command, TolerancePolicy policy, UnitCatalog? units = null)
     {
         var violations = new Violations();
         violations.RequireText(command.LineId, "line_id", 16);
@@ -220,11 +226,13 @@ public static partial class PurchaseOrderRules
             return Park(order, command, "UNKNOWN_LINE", $"The order has no line {command.LineId}.", arrived, Fields(("lines", string.Join(", ", order.Lines.Select(l => l.LineId)))));
         }
 
-        if (command.Quantity.Unit != line.Quantity.Unit)
+        var (received, unitError) = (units ?? UnitCatalog.Default).Convert(command.Quantity, line.Quantity.Unit, line.Material, "quantity");
+        if (unitError is not null)
         {
-            return DomainError.Invalid($"Line {line.LineId} is ordered in {line.Quantity.Unit}.",
-                new FieldViolation("quantity.unit_of_measure", $"must be {line.Quantity.Unit}, the line's unit"));
+            return unitError;
         }
+
+        command = command with { Quantity = received! };
 
         var limit = line.Quantity.Value * (100m + policy.OverReceiptPercent) / 100m;
         if (line.ReceivedQuantity + command.Quantity.Value > limit)
@@ -358,14 +366,13 @@ public static partial class PurchaseOrderRules
                     return (null, DomainError.InvalidState("UNKNOWN_LINE", $"The order has no line {lineId}; correct the exception with an existing line_id, or reject it."));
                 }
 
-                var quantity = correction?.Quantity ?? confirm.Quantity;
-                if (quantity.Unit != line.Quantity.Unit)
+                var (quantity, unitError) = UnitCatalog.Default.Convert(correction?.Quantity ?? confirm.Quantity, line.Quantity.Unit, line.Material, "correction.quantity");
+                if (unitError is not null)
                 {
-                    return (null, DomainError.Invalid($"Line {line.LineId} is ordered in {line.Quantity.Unit}.",
-                        new FieldViolation("correction.quantity.unit_of_measure", $"must be {line.Quantity.Unit}")));
+                    return (null, unitError);
                 }
 
-                return (ApplyConfirmation(order, lineId, quantity, correction?.Date ?? confirm.Delivery, confirm.Metadata.OccurredAt, exception.Number), null);
+                return (ApplyConfirmation(order, lineId, quantity!, correction?.Date ?? confirm.Delivery, confirm.Metadata.OccurredAt, exception.Number), null);
             case ReceiveGoods receipt:
                 var receivedLine = correction?.LineId ?? receipt.LineId;
                 if (order.Line(receivedLine) is not { } target)
@@ -373,14 +380,13 @@ public static partial class PurchaseOrderRules
                     return (null, DomainError.InvalidState("UNKNOWN_LINE", $"The order has no line {receivedLine}; correct the exception with an existing line_id, or reject it."));
                 }
 
-                var received = correction?.Quantity ?? receipt.Quantity;
-                if (received.Unit != target.Quantity.Unit)
+                var (received, receivedError) = UnitCatalog.Default.Convert(correction?.Quantity ?? receipt.Quantity, target.Quantity.Unit, target.Material, "correction.quantity");
+                if (receivedError is not null)
                 {
-                    return (null, DomainError.Invalid($"Line {target.LineId} is ordered in {target.Quantity.Unit}.",
-                        new FieldViolation("correction.quantity.unit_of_measure", $"must be {target.Quantity.Unit}")));
+                    return (null, receivedError);
                 }
 
-                return (ApplyReceipt(order, receipt with { LineId = receivedLine, Quantity = received }), null);
+                return (ApplyReceipt(order, receipt with { LineId = receivedLine, Quantity = received! }), null);
             case NotifyShipment shipment:
                 if (correction?.LineId is { } fixedLine && order.Line(fixedLine) is not null)
                 {

@@ -40,17 +40,17 @@ internal sealed class PurchaseOrderGrain(
     public async Task<CommandResult<PurchaseOrder>> ConfirmLine(ConfirmLine command)
     {
         var policy = Policy;
-        var result = await Execute(command, (k, c, cmd) => PurchaseOrderRules.Confirm(k, c, cmd, policy));
+        var result = await Execute(command, (k, c, cmd) => PurchaseOrderRules.Confirm(k, c, cmd, policy, Units));
         await WatchAcknowledgement();
         return result;
     }
 
-    public Task<CommandResult<PurchaseOrder>> NotifyShipment(NotifyShipment command) => Execute(command, PurchaseOrderRules.NotifyShipment);
+    public Task<CommandResult<PurchaseOrder>> NotifyShipment(NotifyShipment command) => Execute(command, (k, c, cmd) => PurchaseOrderRules.NotifyShipment(k, c, cmd, Units));
 
     public Task<CommandResult<PurchaseOrder>> ReceiveGoods(ReceiveGoods command)
     {
         var policy = Policy;
-        return WithLots(Decide(command, (k, c, cmd) => PurchaseOrderRules.ReceiveGoods(k, c, cmd, policy)));
+        return WithLots(Decide(command, (k, c, cmd) => PurchaseOrderRules.ReceiveGoods(k, c, cmd, policy, Units)));
     }
 
     public async Task<CommandResult<PurchaseOrder>> ResolveException(ResolvePurchaseOrderException command)

@@ -48,6 +48,9 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
     /// <summary>The grain's key.</summary>
     protected string Key => this.GetPrimaryKeyString();
 
+    /// <summary>The deployment's units of measure (standard units and configured packaging).</summary>
+    protected UnitCatalog Units => ServiceProvider.GetService<UnitCatalog>() ?? UnitCatalog.Default;
+
     /// <summary>
     /// Applies <paramref name="command"/> exactly once through <paramref name="rule"/>, after checking
     /// that its source system owns the command's transition at this plant.

@@ -58,4 +58,25 @@ public static class CallerSource
 
         return new OwnershipPolicy(plants);
     }
+
+    /// <summary>
+    /// The units of measure: the standard ones plus per-material packaging from
+    /// <c>Units:Packaging:{material}:{unit}</c> = how many EA one such unit holds (for example
+    /// <c>Units__Packaging__BOLT-M8__BOX=100</c>). A bad value stops the host at start-up.
+    /// </summary>
+    public static UnitCatalog UnitsFrom(IConfiguration configuration)
+    {
+        var packaging = new List<(string, string, decimal)>();
+        foreach (var material in configuration.GetSection("Units:Packaging").GetChildren())
+        {
+            foreach (var unit in material.GetChildren())
+            {
+                packaging.Add(decimal.TryParse(unit.Value, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var each) && each > 0
+                    ? (material.Key, unit.Key, each)
+                    : throw new InvalidOperationException($"Units:Packaging:{material.Key}:{unit.Key} is '{unit.Value}'; it must be the number of EA one {unit.Key} holds."));
+            }
+        }
+
+        return new UnitCatalog(packaging);
+    }
 }

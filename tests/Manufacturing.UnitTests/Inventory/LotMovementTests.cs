@@ -65,7 +65,8 @@ public sealed class LotMovementTests
     public void Consumption_checks_material_unit_and_location()
     {
         Assert.Equal("MATERIAL_MISMATCH", LotRules.Consume(Key, Lot(), Consume(1, material: "BOLT-M8")).Error!.Precondition);
-        Assert.Equal(DomainErrorCode.InvalidArgument, LotRules.Consume(Key, Lot(), Consume(1) with { Quantity = new Quantity(1, "G") }).Error!.Code);
+        Assert.Equal(DomainErrorCode.InvalidArgument, LotRules.Consume(Key, Lot(), Consume(1) with { Quantity = new Quantity(1, "M") }).Error!.Code);
+        Assert.Equal(1250.499m, LotRules.Consume(Key, Lot(), Consume(1) with { Quantity = new Quantity(1, "G") }).Next!.QuantityOnHand.Value);
         Assert.Equal("INSUFFICIENT_STOCK", LotRules.Consume(Key, Lot(), Consume(1, location: "STORE-09")).Error!.Precondition);
         Assert.Equal(DomainErrorCode.NotFound, LotRules.Consume(Key, null, Consume(1)).Error!.Code);
     }

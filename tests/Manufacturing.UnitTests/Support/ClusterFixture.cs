@@ -42,6 +42,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.UseInMemoryReminderService();
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             silo.Services.AddSingleton(Commands.Policy);
+            silo.Services.AddSingleton(new Manufacturing.Domain.UnitCatalog([("BOLT-M8", "BOX", 100m)]));
             silo.Services.AddSingleton<IReadModelStore>(ReadModels);
             silo.Services.AddSingleton(new ProcurementPolicy(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
