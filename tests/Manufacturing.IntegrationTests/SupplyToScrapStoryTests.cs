@@ -48,7 +48,8 @@ public sealed class SupplyToScrapStoryTests(SuiteFixture suite)
             {
                 Vendor = "V-100200",
                 Currency = "EUR",
-                Lines = { new PurchaseOrderLine { LineId = "00010", Material = "STEEL-S235", Quantity = Kg("2000"), UnitPrice = "1.25", RequestedDeliveryDate = Date(10), InspectionRequired = true } },
+                // SAP speaks its own material number, in its 18-digit internal form; the order keeps the canonical code.
+                Lines = { new PurchaseOrderLine { LineId = "00010", Material = "000000000000012345", Quantity = Kg("2000"), UnitPrice = "1.25", RequestedDeliveryDate = Date(10), InspectionRequired = true } },
             },
             Metadata = Metadata(),
         };
@@ -58,6 +59,7 @@ public sealed class SupplyToScrapStoryTests(SuiteFixture suite)
         Assert.Contains("the owner is sap", denied.Status.Detail, StringComparison.Ordinal);
         create.Metadata = Metadata();
         var po = (await sap.CreatePurchaseOrderAsync(create)).PurchaseOrder;
+        Assert.Equal("STEEL-S235", po.Lines[0].Material);
 
         // 2. The supplier confirms 1500 of 2000 KG: outside tolerance, parked as an exception.
         var confirm = new ConfirmPurchaseOrderLineRequest

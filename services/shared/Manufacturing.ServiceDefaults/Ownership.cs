@@ -79,4 +79,22 @@ public static class CallerSource
 
         return new UnitCatalog(packaging);
     }
+
+    /// <summary>
+    /// The code maps: <c>Codes:{source}:{code}</c> = canonical code (for example
+    /// <c>Codes__sap__12345=STEEL-S235</c>, <c>Codes__odoo__FURN_8888=BIKE-26</c>). SAP keys may be
+    /// given with or without leading zeros. An unknown source system stops the host at start-up.
+    /// </summary>
+    public static CodeMap CodesFrom(IConfiguration configuration)
+    {
+        var entries = new List<(Domain.SourceSystem, string, string)>();
+        foreach (var system in configuration.GetSection("Codes").GetChildren())
+        {
+            var source = SourceSystems.Parse(system.Key)
+                ?? throw new InvalidOperationException($"Codes:{system.Key}: '{system.Key}' is not a source system ({SourceSystems.AllWireNames}).");
+            entries.AddRange(system.GetChildren().Select(c => (source, c.Key, c.Value ?? "")));
+        }
+
+        return new CodeMap(entries);
+    }
 }

@@ -36,6 +36,7 @@ public static class SiloExtensions
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = CallerSource.DefaultPlants });
         builder.Services.AddSingleton(CallerSource.PolicyFrom(builder.Configuration));
         builder.Services.AddSingleton(CallerSource.UnitsFrom(builder.Configuration));
+        builder.Services.AddSingleton(CallerSource.CodesFrom(builder.Configuration));
 
         builder.UseOrleans(silo =>
         {

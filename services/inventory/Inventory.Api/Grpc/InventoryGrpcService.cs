@@ -10,11 +10,11 @@ using Domain = Manufacturing.Inventory.Domain;
 namespace Manufacturing.Inventory.Api.Grpc;
 
 /// <summary>Inventory's gRPC (and REST) contract: maps requests, delegates to lot grains, maps results.</summary>
-internal sealed class InventoryGrpcService(IGrainFactory grains, ServiceIdentity service, LotTracer tracer) : InventoryService.InventoryServiceBase
+internal sealed class InventoryGrpcService(IGrainFactory grains, ServiceIdentity service, LotTracer tracer, CodeMap codes) : InventoryService.InventoryServiceBase
 {
     public override async Task<ReceiveLotResponse> ReceiveLot(ReceiveLotRequest request, ServerCallContext context)
     {
-        var (key, command) = LotMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), service.ErrorDomain);
+        var (key, command) = LotMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), codes, service.ErrorDomain);
         var result = await grains.GetGrain<ILotGrain>(key).Receive(command);
         var lot = result.Unwrap(service.ErrorDomain, ResourceNames.FromKey("lots", key));
         return new ReceiveLotResponse { Lot = lot.ToProto(), Outcome = result.ToOutcome() };

@@ -9,7 +9,7 @@ namespace Manufacturing.Inventory.Api.Mapping;
 internal static class LotMapping
 {
     /// <summary>Parses a receipt into the lot's key and the domain command, or throws INVALID_ARGUMENT listing every bad field.</summary>
-    public static (string Key, ReceiveLot Command) ToCommand(Proto.ReceiveLotRequest request, SourceSystem source, string errorDomain)
+    public static (string Key, ReceiveLot Command) ToCommand(Proto.ReceiveLotRequest request, SourceSystem source, CodeMap codes, string errorDomain)
     {
         var violations = new Violations();
         var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
@@ -22,7 +22,7 @@ internal static class LotMapping
         var command = new ReceiveLot
         {
             Metadata = metadata!,
-            Material = request.Material,
+            Material = codes.Canonical(source, request.Material),
             Quantity = quantity!,
             Location = request.Location,
             SupplierLot = request.SupplierLot,

@@ -11,7 +11,7 @@ using Domain = Manufacturing.Procurement.Domain;
 namespace Manufacturing.Procurement.Api.Grpc;
 
 /// <summary>Procurement's gRPC (and REST) contract: maps requests, delegates to purchase order grains, maps results.</summary>
-internal sealed partial class ProcurementGrpcService(IGrainFactory grains, ServiceIdentity service, IReadModelStore readModels) : ProcurementService.ProcurementServiceBase
+internal sealed partial class ProcurementGrpcService(IGrainFactory grains, ServiceIdentity service, IReadModelStore readModels, CodeMap codes) : ProcurementService.ProcurementServiceBase
 {
     public override async Task<ListPurchaseOrdersResponse> ListPurchaseOrders(ListPurchaseOrdersRequest request, ServerCallContext context)
     {
@@ -68,7 +68,7 @@ internal sealed partial class ProcurementGrpcService(IGrainFactory grains, Servi
 
     public override async Task<CreatePurchaseOrderResponse> CreatePurchaseOrder(CreatePurchaseOrderRequest request, ServerCallContext context)
     {
-        var (key, command) = PurchaseOrderMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), service.ErrorDomain);
+        var (key, command) = PurchaseOrderMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), codes, service.ErrorDomain);
         var result = await grains.GetGrain<IPurchaseOrderGrain>(key).Create(command);
         var order = result.Unwrap(service.ErrorDomain, ResourceNames.FromKey("purchaseOrders", key));
         return new CreatePurchaseOrderResponse { PurchaseOrder = order.ToProto(), Outcome = result.ToOutcome() };

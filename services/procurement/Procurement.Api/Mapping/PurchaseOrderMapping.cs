@@ -10,7 +10,7 @@ namespace Manufacturing.Procurement.Api.Mapping;
 internal static class PurchaseOrderMapping
 {
     /// <summary>Parses a create request into the order's key and the domain command, or throws INVALID_ARGUMENT listing every bad field.</summary>
-    public static (string Key, CreatePurchaseOrder Command) ToCommand(Proto.CreatePurchaseOrderRequest request, SourceSystem source, string errorDomain)
+    public static (string Key, CreatePurchaseOrder Command) ToCommand(Proto.CreatePurchaseOrderRequest request, SourceSystem source, CodeMap codes, string errorDomain)
     {
         var violations = new Violations();
         var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
@@ -37,7 +37,7 @@ internal static class PurchaseOrderMapping
             return new PurchaseOrderLine
             {
                 LineId = line.LineId,
-                Material = line.Material,
+                Material = codes.Canonical(source, line.Material),
                 Quantity = quantity!,
                 UnitPrice = price ?? 0,
                 RequestedDelivery = delivery ?? default,

@@ -10,7 +10,7 @@ using Domain = Manufacturing.ShopFloor.Domain;
 namespace Manufacturing.ShopFloor.Api.Grpc;
 
 /// <summary>The shop floor's gRPC (and REST) contract: maps requests, delegates to grains, maps results.</summary>
-internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity service, IReadModelStore readModels) : ShopFloorService.ShopFloorServiceBase
+internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity service, IReadModelStore readModels, CodeMap codes) : ShopFloorService.ShopFloorServiceBase
 {
     public override async Task<ListProductionOrdersResponse> ListProductionOrders(ListProductionOrdersRequest request, ServerCallContext context)
     {
@@ -40,7 +40,7 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
 
     public override async Task<ReleaseProductionOrderResponse> ReleaseProductionOrder(ReleaseProductionOrderRequest request, ServerCallContext context)
     {
-        var (key, command) = ProductionOrderMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), service.ErrorDomain);
+        var (key, command) = ProductionOrderMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), codes, service.ErrorDomain);
         var result = await grains.GetGrain<IProductionOrderGrain>(key).Release(command);
         var order = result.Unwrap(service.ErrorDomain, ResourceNames.FromKey("productionOrders", key));
         return new ReleaseProductionOrderResponse { ProductionOrder = order.ToProto(), Outcome = result.ToOutcome() };
@@ -91,7 +91,7 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
         var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) => new Domain.ConsumeMaterial
         {
             Metadata = metadata,
-            Component = request.Component,
+            Component = codes.Canonical(metadata.Source, request.Component),
             LotId = request.LotId,
             Quantity = request.Quantity.ToDomain("quantity", violations)!,
             Location = request.Location,

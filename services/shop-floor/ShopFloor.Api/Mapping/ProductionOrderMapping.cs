@@ -10,7 +10,7 @@ namespace Manufacturing.ShopFloor.Api.Mapping;
 internal static class ProductionOrderMapping
 {
     /// <summary>Parses a release request into the order's key and the domain command, or throws INVALID_ARGUMENT listing every bad field.</summary>
-    public static (string Key, ReleaseProductionOrder Command) ToCommand(Proto.ReleaseProductionOrderRequest request, SourceSystem source, string errorDomain)
+    public static (string Key, ReleaseProductionOrder Command) ToCommand(Proto.ReleaseProductionOrderRequest request, SourceSystem source, CodeMap codes, string errorDomain)
     {
         var violations = new Violations();
         var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
@@ -25,7 +25,7 @@ internal static class ProductionOrderMapping
 
         var quantity = order!.Quantity.ToDomain("production_order.quantity", violations);
         var components = order.Components.Select((c, i) => new BomComponent(
-            c.Material,
+            codes.Canonical(source, c.Material),
             c.QuantityPerUnit.ToDomain($"production_order.components[{i}].quantity_per_unit", violations)!)).ToImmutableArray();
         var operations = order.Operations.Select(o => new RoutingOperation(o.OperationId, o.WorkCenter, o.Description)).ToImmutableArray();
         var start = order.PlannedStartTime.ToDomain("production_order.planned_start_time", violations);
@@ -35,7 +35,7 @@ internal static class ProductionOrderMapping
         var command = new ReleaseProductionOrder
         {
             Metadata = metadata!,
-            Product = order.Product,
+            Product = codes.Canonical(source, order.Product),
             Quantity = quantity!,
             Components = components,
             Operations = operations,
