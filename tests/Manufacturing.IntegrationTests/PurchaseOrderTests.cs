@@ -63,4 +63,26 @@ public sealed class PurchaseOrderTests(SuiteFixture suite)
         Assert.Contains("purchase_order.lines[0].unit_price", fields);
         Assert.Equal(0, await StoredRows(suite.ConnectionString, $"P100/{request.PurchaseOrderId}"));
     }
+
+    [Fact]
+    public async Task The_erp_changes_a_line_and_the_supplier_may_not()
+    {
+        var created = (await Client.CreatePurchaseOrderAsync(Create(Unique("45")))).PurchaseOrder;
+        var line = created.Lines[0].Clone();
+        line.Quantity = new Quantity { Value = "2500", UnitOfMeasure = "KG" };
+        var change = new ChangePurchaseOrderRequest { Name = created.Name, Lines = { line }, Metadata = Metadata() };
+        change.Metadata.ExpectedVersion = created.Version;
+
+        var denied = await Assert.ThrowsAsync<RpcException>(() =>
+            new ProcurementService.ProcurementServiceClient(suite.As("supplier")).ChangePurchaseOrderAsync(change).ResponseAsync);
+        var changed = (await Client.ChangePurchaseOrderAsync(change)).PurchaseOrder;
+        change.Metadata = Metadata();
+        change.Metadata.ExpectedVersion = created.Version;
+        var stale = await Assert.ThrowsAsync<RpcException>(() => Client.ChangePurchaseOrderAsync(change).ResponseAsync);
+
+        Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+        Assert.Equal(("2500", created.Version + 1), (changed.Lines[0].Quantity.Value, changed.Version));
+        Assert.Equal(StatusCode.Aborted, stale.StatusCode);
+        Assert.Equal("VERSION_MISMATCH", stale.GetRpcStatus()!.GetDetail<ErrorInfo>().Reason);
+    }
 }

@@ -197,6 +197,17 @@ public sealed record CreatePurchaseOrder : ICommand
     [Id(3)] public ImmutableArray<PurchaseOrderLine> Lines { get; init; } = [];
 }
 
+/// <summary>The ERP changes the order: each given line replaces the line with its id, or is added.</summary>
+[GenerateSerializer, Immutable, Alias("procurement.ChangePurchaseOrder"), OwnedTransition("purchase_order", "change")]
+public sealed record ChangePurchaseOrder : ICommand
+{
+    /// <inheritdoc />
+    [Id(0)] public required CommandMetadata Metadata { get; init; }
+
+    /// <summary>The changed or added lines (material, quantity, price, requested date, inspection).</summary>
+    [Id(1)] public ImmutableArray<PurchaseOrderLine> Lines { get; init; } = [];
+}
+
 /// <summary>The supplier confirms one line.</summary>
 [GenerateSerializer, Immutable, Alias("procurement.ConfirmLine"), OwnedTransition("purchase_order", "confirm_line")]
 public sealed record ConfirmLine : ICommand

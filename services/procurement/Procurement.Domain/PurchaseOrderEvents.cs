@@ -17,6 +17,11 @@ public static class PurchaseOrderEvents
             yield break;
         }
 
+        if (command is ChangePurchaseOrder)
+        {
+            yield return EventDraft.Of("PurchaseOrderChanged", ("lines", string.Join(",", ((ChangePurchaseOrder)command).Lines.Select(l => l.LineId))));
+        }
+
         foreach (var line in after.Lines)
         {
             if (line.Confirmation is { } confirmation && before.Line(line.LineId)?.Confirmation != confirmation)

@@ -71,6 +71,105 @@ public static partial class PurchaseOrderRules
     }
 
     /// <summary>
+    /// The ERP changes lines or adds them. A line's quantity cannot drop below what was received
+    /// (<c>BELOW_RECEIVED</c>); its material cannot change once goods were received
+    /// (<c>LINE_RECEIVED</c>). A changed quantity or requested date withdraws the supplier's
+    /// confirmation of that line (the supplier must confirm again), and a CONFIRMED order goes back
+    /// to CREATED. Identical lines change nothing.
+    /// </summary>
+    public static Transition<PurchaseOrder> Change(string key, PurchaseOrder? current, ChangePurchaseOrder command)
+    {
+        var violations = new Violations();
+        if (command.Lines.IsDefaultOrEmpty)
+        {
+            violations.Add("lines", "must hold at least one line");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < (command.Lines.IsDefault ? 0 : command.Lines.Length); i++)
+        {
+            var line = command.Lines[i];
+            violations.RequireText(line.LineId, $"lines[{i}].line_id", 16);
+            violations.RequireText(line.Material, $"lines[{i}].material", 64);
+            if (line.Quantity.Value <= 0)
+            {
+                violations.Add($"lines[{i}].quantity.value", "must be greater than zero");
+            }
+
+            if (line.UnitPrice < 0)
+            {
+                violations.Add($"lines[{i}].unit_price", "must not be negative");
+            }
+
+            if (!seen.Add(line.LineId))
+            {
+                violations.Add($"lines[{i}].line_id", $"'{line.LineId}' appears more than once");
+            }
+        }
+
+        if (violations.ToError() is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (Open(key, current) is { } closed)
+        {
+            return closed;
+        }
+
+        var order = current!;
+        var lines = order.Lines.ToList();
+        foreach (var change in command.Lines)
+        {
+            var index = lines.FindIndex(l => l.LineId == change.LineId);
+            if (index < 0)
+            {
+                lines.Add(change with { Confirmation = null, ReceivedQuantity = 0, ShippedQuantity = 0 });
+                continue;
+            }
+
+            var existing = lines[index];
+            if (change.Quantity.Unit != existing.Quantity.Unit)
+            {
+                return DomainError.Invalid($"Line {existing.LineId} is ordered in {existing.Quantity.Unit}.",
+                    new FieldViolation("lines.quantity.unit_of_measure", $"must stay {existing.Quantity.Unit}"));
+            }
+
+            if (change.Quantity.Value < existing.ReceivedQuantity)
+            {
+                return DomainError.InvalidState("BELOW_RECEIVED",
+                    $"Line {existing.LineId} already received {Invariant(existing.ReceivedQuantity)} {existing.Quantity.Unit}; it cannot be reduced to {change.Quantity}.");
+            }
+
+            if (change.Material != existing.Material && existing.ReceivedQuantity > 0)
+            {
+                return DomainError.InvalidState("LINE_RECEIVED", $"Line {existing.LineId} already received {existing.Material}; its material cannot change.");
+            }
+
+            var reconfirm = change.Quantity != existing.Quantity || change.RequestedDelivery != existing.RequestedDelivery || change.Material != existing.Material;
+            lines[index] = existing with
+            {
+                Material = change.Material,
+                Quantity = change.Quantity,
+                UnitPrice = change.UnitPrice,
+                RequestedDelivery = change.RequestedDelivery,
+                InspectionRequired = change.InspectionRequired,
+                Confirmation = reconfirm ? null : existing.Confirmation,
+            };
+        }
+
+        if (lines.SequenceEqual(order.Lines))
+        {
+            return Transition<PurchaseOrder>.Unchanged();
+        }
+
+        var status = order.Status == PurchaseOrderStatus.Confirmed && lines.Any(l => l.Confirmation is null) ? PurchaseOrderStatus.Created
+            : order.Status is PurchaseOrderStatus.Received && lines.Any(l => !l.FullyReceived) ? PurchaseOrderStatus.PartiallyReceived
+            : order.Status;
+        return Transition<PurchaseOrder>.To(order with { Lines = [.. lines], Status = status });
+    }
+
+    /// <summary>
     /// The supplier confirms a line. Within tolerance (quantity ±%, date ±days) it is applied; outside
     /// it, or for a line the order does not have, it is parked as an exception and nothing of it is
     /// applied. When every line is confirmed the order is CONFIRMED.

@@ -37,6 +37,13 @@ internal sealed class PurchaseOrderGrain(
 
     public Task<PurchaseOrder?> Get() => Task.FromResult(Current);
 
+    public async Task<CommandResult<PurchaseOrder>> Change(ChangePurchaseOrder command)
+    {
+        var result = await Execute(command, PurchaseOrderRules.Change);
+        await WatchAcknowledgement();
+        return result;
+    }
+
     public async Task<CommandResult<PurchaseOrder>> ConfirmLine(ConfirmLine command)
     {
         var policy = Policy;

@@ -102,6 +102,7 @@ public static class OwnershipTable
         Rule("lot", "adjust", "Cycle-count adjustment", OwnerRole.Warehouse),
         Rule("lot", "quality_status", "Block, release, scrap or return (lot quality status)", OwnerRole.Quality),
         Rule("purchase_order", "create", "Create a purchase order (vendor, lines, prices, dates)", OwnerRole.PlantErp),
+        Rule("purchase_order", "change", "Change or add lines (material, quantity, price, dates)", OwnerRole.PlantErp),
         Rule("purchase_order", "confirm_line", "Supplier confirmation of a line (quantity, date)", OwnerRole.Supplier),
         Rule("purchase_order", "ship_notice", "Advance shipment notice (ASN)", OwnerRole.Supplier),
         Rule("purchase_order", "receive_goods", "Goods receipt against a line (creates lots)", OwnerRole.Warehouse, OwnerRole.PlantErp),

@@ -162,6 +162,10 @@ public interface IPurchaseOrderGrain : IGrainWithStringKey
     [ReadOnly, Alias("Get")]
     Task<PurchaseOrder?> Get();
 
+    /// <summary>The ERP changes or adds lines; changed quantities or dates need the supplier's confirmation again.</summary>
+    [Alias("Change")]
+    Task<CommandResult<PurchaseOrder>> Change(ChangePurchaseOrder command);
+
     /// <summary>The supplier confirms a line; outside tolerance it is parked as an exception.</summary>
     [Alias("ConfirmLine")]
     Task<CommandResult<PurchaseOrder>> ConfirmLine(ConfirmLine command);

@@ -198,3 +198,64 @@ public sealed class PurchaseOrderSupplyTests
         Assert.Equal(2, applied.Result.Version);
     }
 }
+
+/// <summary>The ERP's changes after creation.</summary>
+public sealed class PurchaseOrderChangeTests
+{
+    private const string Key = "P200/4500000002";
+
+    private static PurchaseOrder Confirmed()
+    {
+        var policy = new TolerancePolicy();
+        var order = PurchaseOrderRules.Create(Key, null, PurchaseOrderRulesTests.Create()).Next!.WithVersion(1);
+        order = PurchaseOrderRules.Confirm(Key, order, new ConfirmLine { Metadata = Commands.Meta("s-1", SourceSystem.Supplier), LineId = "00010", Quantity = new Quantity(2000, "KG"), Delivery = new DateOnly(2026, 12, 10) }, policy).Next!;
+        return PurchaseOrderRules.Confirm(Key, order, new ConfirmLine { Metadata = Commands.Meta("s-2", SourceSystem.Supplier), LineId = "00020", Quantity = new Quantity(500, "EA"), Delivery = new DateOnly(2026, 12, 12) }, policy).Next!;
+    }
+
+    private static ChangePurchaseOrder Change(params PurchaseOrderLine[] lines) => new() { Metadata = Commands.Meta("sap-chg", SourceSystem.Sap), Lines = [.. lines] };
+
+    [Fact]
+    public void A_changed_quantity_withdraws_the_confirmation_and_the_order_awaits_the_supplier_again()
+    {
+        var order = Confirmed();
+        Assert.Equal(PurchaseOrderStatus.Confirmed, order.Status);
+
+        var changed = PurchaseOrderRules.Change(Key, order, Change(order.Line("00010")! with { Quantity = new Quantity(2500, "KG") })).Next!;
+
+        Assert.Equal((PurchaseOrderStatus.Created, 2500m), (changed.Status, changed.Line("00010")!.Quantity.Value));
+        Assert.Null(changed.Line("00010")!.Confirmation);
+        Assert.NotNull(changed.Line("00020")!.Confirmation);
+        Assert.True(PurchaseOrderRules.AwaitsAcknowledgement(changed));
+    }
+
+    [Fact]
+    public void A_price_change_keeps_the_confirmation_and_an_identical_change_changes_nothing()
+    {
+        var order = Confirmed();
+
+        var repriced = PurchaseOrderRules.Change(Key, order, Change(order.Line("00010")! with { UnitPrice = 1.30m })).Next!;
+        var same = PurchaseOrderRules.Change(Key, order, Change(order.Line("00010")!));
+
+        Assert.Equal((PurchaseOrderStatus.Confirmed, 1.30m), (repriced.Status, repriced.Line("00010")!.UnitPrice));
+        Assert.Null(same.Next);
+        Assert.Null(same.Error);
+    }
+
+    [Fact]
+    public void Lines_are_added_and_never_reduced_below_what_was_received()
+    {
+        var order = PurchaseOrderRules.ReceiveGoods(Key, Confirmed(), new ReceiveGoods
+        {
+            Metadata = Commands.Meta("gr", SourceSystem.Warehouse), LineId = "00010", Quantity = new Quantity(1500, "KG"), LotId = "L-1", Location = "RECV-01",
+        }, new TolerancePolicy()).Next!;
+        var added = new PurchaseOrderLine { LineId = "00030", Material = "NUT-M8", Quantity = new Quantity(500, "EA"), RequestedDelivery = new DateOnly(2026, 12, 20) };
+
+        var withLine = PurchaseOrderRules.Change(Key, order, Change(added)).Next!;
+        var below = PurchaseOrderRules.Change(Key, order, Change(order.Line("00010")! with { Quantity = new Quantity(1000, "KG") }));
+        var material = PurchaseOrderRules.Change(Key, order, Change(order.Line("00010")! with { Material = "STEEL-S355" }));
+
+        Assert.Equal(3, withLine.Lines.Length);
+        Assert.Equal("BELOW_RECEIVED", below.Error!.Precondition);
+        Assert.Equal("LINE_RECEIVED", material.Error!.Precondition);
+    }
+}

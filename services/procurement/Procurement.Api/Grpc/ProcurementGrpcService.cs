@@ -80,6 +80,16 @@ internal sealed partial class ProcurementGrpcService(IGrainFactory grains, Servi
         return new GetPurchaseOrderResponse { PurchaseOrder = order.ToProto() };
     }
 
+    public override async Task<ChangePurchaseOrderResponse> ChangePurchaseOrder(ChangePurchaseOrderRequest request, ServerCallContext context)
+    {
+        var (order, outcome) = await Apply(context, request.Name, "name", request.Metadata, (metadata, violations) => new Domain.ChangePurchaseOrder
+        {
+            Metadata = metadata,
+            Lines = PurchaseOrderMapping.ParseLines(request.Lines, "lines", metadata.Source, codes, violations),
+        }, (g, c) => g.Change(c));
+        return new ChangePurchaseOrderResponse { PurchaseOrder = order.ToProto(), Outcome = outcome };
+    }
+
     public override async Task<ConfirmPurchaseOrderLineResponse> ConfirmPurchaseOrderLine(ConfirmPurchaseOrderLineRequest request, ServerCallContext context)
     {
         var (order, outcome) = await Apply(context, request.PurchaseOrder, "purchase_order", request.Metadata, (metadata, violations) =>

@@ -23,27 +23,7 @@ internal static class PurchaseOrderMapping
             violations.ThrowIfInvalid(errorDomain);
         }
 
-        var lines = order!.Lines.Select((line, i) =>
-        {
-            var field = $"purchase_order.lines[{i}]";
-            var quantity = line.Quantity.ToDomain($"{field}.quantity", violations);
-            var price = Quantity.ParseDecimal(line.UnitPrice, $"{field}.unit_price", violations);
-            var delivery = line.RequestedDeliveryDate.ToDomain($"{field}.requested_delivery_date", violations);
-            if (line.RequestedDeliveryDate is null)
-            {
-                violations.Add($"{field}.requested_delivery_date", "is required");
-            }
-
-            return new PurchaseOrderLine
-            {
-                LineId = line.LineId,
-                Material = codes.Canonical(source, line.Material),
-                Quantity = quantity!,
-                UnitPrice = price ?? 0,
-                RequestedDelivery = delivery ?? default,
-                InspectionRequired = line.InspectionRequired,
-            };
-        }).ToImmutableArray();
+        var lines = ParseLines(order!.Lines, "purchase_order.lines", source, codes, violations);
         violations.ThrowIfInvalid(errorDomain);
 
         var command = new CreatePurchaseOrder { Metadata = metadata!, Vendor = order.Vendor, Currency = order.Currency, Lines = lines };
@@ -54,6 +34,30 @@ internal static class PurchaseOrderMapping
 
         return (ResourceNames.Key(plant!, id!), command);
     }
+
+    /// <summary>Wire lines as domain lines, materials in canonical codes; violations under <paramref name="field"/>.</summary>
+    public static ImmutableArray<PurchaseOrderLine> ParseLines(IEnumerable<Proto.PurchaseOrderLine> wire, string field, SourceSystem source, CodeMap codes, Violations violations) =>
+        wire.Select((line, i) =>
+        {
+            var path = $"{field}[{i}]";
+            var quantity = line.Quantity.ToDomain($"{path}.quantity", violations);
+            var price = Quantity.ParseDecimal(line.UnitPrice, $"{path}.unit_price", violations);
+            var delivery = line.RequestedDeliveryDate.ToDomain($"{path}.requested_delivery_date", violations);
+            if (line.RequestedDeliveryDate is null)
+            {
+                violations.Add($"{path}.requested_delivery_date", "is required");
+            }
+
+            return new PurchaseOrderLine
+            {
+                LineId = line.LineId,
+                Material = codes.Canonical(source, line.Material),
+                Quantity = quantity ?? new Quantity(0, "EA"),
+                UnitPrice = price ?? 0,
+                RequestedDelivery = delivery ?? default,
+                InspectionRequired = line.InspectionRequired,
+            };
+        }).ToImmutableArray();
 
     /// <summary>The order on the wire.</summary>
     public static Proto.PurchaseOrder ToProto(this PurchaseOrder order)
