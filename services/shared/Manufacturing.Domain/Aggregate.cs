@@ -148,7 +148,8 @@ public static class CommandHandler
 
         var version = (state.Current?.Version ?? 0) + 1;
         next = next.WithVersion(version);
-        var nextState = new AggregateState<T>
+        // `with`: everything else the state holds (the undelivered outbox) carries over.
+        var nextState = state with
         {
             Current = next,
             Processed = state.Processed.Remember(new ProcessedCommand(messageId, fingerprint, version) { Refusal = transition.Error }),

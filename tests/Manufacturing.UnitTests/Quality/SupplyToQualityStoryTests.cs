@@ -170,6 +170,21 @@ public sealed class SupplyToQualityStoryTests(ClusterFixture fixture)
         Assert.Equal("1", row.Fields["open_exceptions"]);
     }
 
+    [Fact]
+    public async Task Events_not_yet_delivered_survive_the_next_change_and_arrive_once_the_projector_is_back()
+    {
+        var key = $"P100/PO-{Guid.NewGuid():N}";
+        var po = fixture.Grains.GetGrain<IPurchaseOrderGrain>(key);
+
+        // The delivery after the creation fails; the confirmation is written before it is retried.
+        ClusterFixture.ReadModels.FailNextDeliveries(1);
+        Assert.Null((await po.Create(CreateOrder(SourceSystem.Odoo))).Error);
+        await po.ConfirmLine(new ConfirmLine { Metadata = As(SourceSystem.Supplier, "c-1"), LineId = "00010", Quantity = new Quantity(2000, "KG"), Delivery = new DateOnly(2026, 12, 10) });
+
+        await Until(() => Task.FromResult(ClusterFixture.ReadModels.Applied($"purchase_order/{key}/2/0") ? "delivered" : null));
+        Assert.True(ClusterFixture.ReadModels.Applied($"purchase_order/{key}/1/0"), "the creation's event was lost from the outbox");
+    }
+
     private static async Task<T> Until<T>(Func<Task<T?>> probe) where T : class
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

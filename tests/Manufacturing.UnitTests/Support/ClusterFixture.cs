@@ -22,7 +22,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public IGrainFactory Grains => Cluster.GrainFactory;
 
     /// <summary>The read models every silo of the test cluster projects into.</summary>
-    public static MemoryReadModelStore ReadModels { get; } = new();
+    public static RecordingReadModelStore ReadModels { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -112,4 +112,43 @@ internal sealed class FaultInjectingStorage(Serializer serializer) : IGrainStora
         grainState.RecordExists = false;
         return Task.CompletedTask;
     }
+}
+
+/// <summary>
+/// The in-memory read models, remembering every event id they applied, and able to refuse the next
+/// deliveries (as an unreachable projector database would).
+/// </summary>
+public sealed class RecordingReadModelStore : IReadModelStore
+{
+    private readonly MemoryReadModelStore _inner = new();
+    private readonly ConcurrentDictionary<string, byte> _applied = new();
+    private int _failNext;
+
+    public void FailNextDeliveries(int count) => Interlocked.Exchange(ref _failNext, count);
+
+    public bool Applied(string eventId) => _applied.ContainsKey(eventId);
+
+    public Task ApplyAsync(IReadOnlyList<Manufacturing.Domain.BusinessEvent> events, CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Decrement(ref _failNext) >= 0)
+        {
+            throw new IOException("injected read-model failure");
+        }
+
+        foreach (var e in events)
+        {
+            _applied.TryAdd(e.EventId, 0);
+        }
+
+        return _inner.ApplyAsync(events, cancellationToken);
+    }
+
+    public Task<Page<ReadModelRow>> ListAsync(string aggregateType, string plant, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default) =>
+        _inner.ListAsync(aggregateType, plant, state, pageSize, pageToken, cancellationToken);
+
+    public Task<Page<ExceptionRow>> ListExceptionsAsync(string plant, string? kind, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default) =>
+        _inner.ListExceptionsAsync(plant, kind, state, pageSize, pageToken, cancellationToken);
+
+    public Task<ReadModelPosition> PositionAsync(string aggregateType, CancellationToken cancellationToken = default) =>
+        _inner.PositionAsync(aggregateType, cancellationToken);
 }
