@@ -349,7 +349,7 @@ public static partial class PurchaseOrderRules
     /// applies the reviewer's values, reject applies nothing. Repeating the decision already taken is
     /// accepted unchanged (approving twice applies once); a different decision is refused.
     /// </summary>
-    public static Transition<PurchaseOrder> Resolve(string key, PurchaseOrder? current, ResolvePurchaseOrderException command)
+    public static Transition<PurchaseOrder> Resolve(string key, PurchaseOrder? current, ResolvePurchaseOrderException command, UnitCatalog? units = null)
     {
         var violations = new Violations();
         violations.RequireText(command.Reviewer, "reviewer", 128);
@@ -397,7 +397,7 @@ public static partial class PurchaseOrderRules
         var order = current;
         if (command.Resolution != ExceptionResolution.Reject)
         {
-            var applied = ApplyParked(order, exception, command);
+            var applied = ApplyParked(order, exception, command, units ?? UnitCatalog.Default);
             if (applied.Error is { } cannot)
             {
                 return cannot;
@@ -453,7 +453,7 @@ public static partial class PurchaseOrderRules
         && order.Lines.Any(l => l.Confirmation is null)
         && !order.Exceptions.Any(e => e.Kind == OverdueKind);
 
-    private static (PurchaseOrder? Order, DomainError? Error) ApplyParked(PurchaseOrder order, ParkedException exception, ResolvePurchaseOrderException command)
+    private static (PurchaseOrder? Order, DomainError? Error) ApplyParked(PurchaseOrder order, ParkedException exception, ResolvePurchaseOrderException command, UnitCatalog units)
     {
         var correction = command.Resolution == ExceptionResolution.Correct ? command.Correction : null;
         switch (exception.Parked)
@@ -465,7 +465,7 @@ public static partial class PurchaseOrderRules
                     return (null, DomainError.InvalidState("UNKNOWN_LINE", $"The order has no line {lineId}; correct the exception with an existing line_id, or reject it."));
                 }
 
-                var (quantity, unitError) = UnitCatalog.Default.Convert(correction?.Quantity ?? confirm.Quantity, line.Quantity.Unit, line.Material, "correction.quantity");
+                var (quantity, unitError) = units.Convert(correction?.Quantity ?? confirm.Quantity, line.Quantity.Unit, line.Material, "correction.quantity");
                 if (unitError is not null)
                 {
                     return (null, unitError);
@@ -479,7 +479,7 @@ public static partial class PurchaseOrderRules
                     return (null, DomainError.InvalidState("UNKNOWN_LINE", $"The order has no line {receivedLine}; correct the exception with an existing line_id, or reject it."));
                 }
 
-                var (received, receivedError) = UnitCatalog.Default.Convert(correction?.Quantity ?? receipt.Quantity, target.Quantity.Unit, target.Material, "correction.quantity");
+                var (received, receivedError) = units.Convert(correction?.Quantity ?? receipt.Quantity, target.Quantity.Unit, target.Material, "correction.quantity");
                 if (receivedError is not null)
                 {
                     return (null, receivedError);

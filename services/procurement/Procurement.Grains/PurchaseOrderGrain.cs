@@ -62,7 +62,7 @@ internal sealed class PurchaseOrderGrain(
 
     public async Task<CommandResult<PurchaseOrder>> ResolveException(ResolvePurchaseOrderException command)
     {
-        var result = await WithLots(Decide(command, PurchaseOrderRules.Resolve));
+        var result = await WithLots(Decide(command, (k, c, cmd) => PurchaseOrderRules.Resolve(k, c, cmd, Units)));
         await WatchAcknowledgement();
         return result;
     }
@@ -146,12 +146,14 @@ public sealed class ProcurementPolicy(IConfiguration configuration)
     /// <summary>How often the acknowledgement reminder re-checks after its first tick (Orleans' minimum is one minute).</summary>
     public TimeSpan ReminderPeriod { get; } = configuration.GetValue("Procurement:ReminderPeriod", TimeSpan.FromMinutes(15));
 
-    /// <summary>The tolerances of <paramref name="plant"/>.</summary>
-    public TolerancePolicy For(string plant)
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TolerancePolicy> _byPlant = new(StringComparer.Ordinal);
+
+    /// <summary>The tolerances of <paramref name="plant"/>, read from configuration once per plant.</summary>
+    public TolerancePolicy For(string plant) => _byPlant.GetOrAdd(plant, p =>
     {
         var policy = new TolerancePolicy();
         configuration.GetSection("Procurement:Tolerances").Bind(policy);
-        configuration.GetSection($"Plants:{plant}:Procurement").Bind(policy);
+        configuration.GetSection($"Plants:{p}:Procurement").Bind(policy);
         return policy;
-    }
+    });
 }

@@ -25,7 +25,10 @@ public sealed partial record Quantity
     [Id(1)] public string Unit { get; init; }
 
     /// <summary>The amount as the contracts write it: invariant culture, no exponent.</summary>
-    public string ValueText => Value.ToString(CultureInfo.InvariantCulture);
+    public string ValueText => Format(Value);
+
+    /// <summary>A decimal as the contracts write amounts: normalised, invariant culture, no exponent.</summary>
+    public static string Format(decimal value) => Normalize(value).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Adds two quantities of the same unit.</summary>
     public Quantity Plus(Quantity other)

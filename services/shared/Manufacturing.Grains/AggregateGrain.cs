@@ -137,7 +137,7 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
         if (command is not null && next.Current is { } after && after.Version != previous.Current?.Version)
         {
             var snapshot = Snapshot(after).Where(p => p.Value is not null).Select(p => ($"state.{p.Key}", p.Value!)).ToList();
-            var correlation = RequestContext.Get(CorrelationKey) as string ?? "";
+            var correlation = RequestContext.Get(GrainMeters.CorrelationIdKey) as string ?? "";
             var index = 0;
             foreach (var draft in Describe(previous.Current, after, command))
             {
@@ -160,9 +160,6 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
 
         return next with { Outbox = [.. outbox] };
     }
-
-    /// <summary>The request-context key the correlation middleware sets (see ServiceDefaults' Correlation).</summary>
-    public const string CorrelationKey = "correlation-id";
 
     private void ScheduleDelivery(TimeSpan due)
     {
@@ -264,6 +261,9 @@ public static class GrainMeters
 
     /// <summary>The meter.</summary>
     public static readonly Meter Meter = new(Name);
+
+    /// <summary>The Orleans request-context key carrying the request's correlation id (set by the hosts' correlation middleware).</summary>
+    public const string CorrelationIdKey = "correlation-id";
 }
 
 /// <summary>The owned transition of each command class, read once from its <see cref="OwnedTransitionAttribute"/>.</summary>

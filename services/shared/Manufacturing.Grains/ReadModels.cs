@@ -80,7 +80,8 @@ public static class ReadModelProjection
         e.Type is "ExceptionRaised" or "ExceptionResolved" && e.Data.TryGetValue("exception", out var name)
             ? new ExceptionRow(name, ResourceNames.SplitKey(e.AggregateKey).Plant, e.AggregateType, e.AggregateKey,
                 e.Data.GetValueOrDefault("kind", ""), e.Data.GetValueOrDefault("exception_state", ""), e.Data.GetValueOrDefault("reason", ""),
-                e.Data.GetValueOrDefault("source", ""), DateTimeOffset.Parse(e.Data.GetValueOrDefault("raised_at", e.OccurredAt.ToString("O")), System.Globalization.CultureInfo.InvariantCulture), e.AggregateVersion)
+                e.Data.GetValueOrDefault("source", ""),
+                e.Data.TryGetValue("raised_at", out var raised) ? DateTimeOffset.Parse(raised, System.Globalization.CultureInfo.InvariantCulture) : e.OccurredAt, e.AggregateVersion)
             : null;
 }
 

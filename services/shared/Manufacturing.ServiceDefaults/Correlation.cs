@@ -16,7 +16,7 @@ public static class Correlation
     public const string HeaderName = "x-correlation-id";
 
     /// <summary>The Orleans request-context key under which it travels into grain calls.</summary>
-    public const string RequestContextKey = "correlation-id";
+    public const string RequestContextKey = Manufacturing.Grains.GrainMeters.CorrelationIdKey;
 
     /// <summary>The longest correlation id taken from a caller; longer ones are replaced.</summary>
     public const int MaxLength = 128;

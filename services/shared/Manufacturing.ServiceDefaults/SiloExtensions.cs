@@ -33,10 +33,10 @@ public static class SiloExtensions
         var gatewayPort = settings.GetValue("GatewayPort", 0);
         var advertised = IPAddress.Parse(settings["AdvertisedIPAddress"] ?? IPAddress.Loopback.ToString());
         var connectionString = configuration.GetConnectionString("Orleans");
-        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = CallerSource.DefaultPlants });
-        builder.Services.AddSingleton(CallerSource.PolicyFrom(builder.Configuration));
-        builder.Services.AddSingleton(CallerSource.UnitsFrom(builder.Configuration));
-        builder.Services.AddSingleton(CallerSource.CodesFrom(builder.Configuration));
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = DomainConfiguration.DefaultPlants });
+        builder.Services.AddSingleton(DomainConfiguration.PolicyFrom(builder.Configuration));
+        builder.Services.AddSingleton(DomainConfiguration.UnitsFrom(builder.Configuration));
+        builder.Services.AddSingleton(DomainConfiguration.CodesFrom(builder.Configuration));
 
         builder.UseOrleans(silo =>
         {

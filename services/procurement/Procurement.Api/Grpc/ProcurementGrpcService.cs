@@ -130,7 +130,7 @@ internal sealed partial class ProcurementGrpcService(IGrainFactory grains, Servi
             SupplierLot = request.SupplierLot,
             ExpiryDate = request.ExpiryDate.ToDomain("expiry_date", violations),
         }, (g, c) => g.ReceiveGoods(c));
-        var (plant, _) = ResourceNames.SplitKey(ResourceNames.ParseKey(request.PurchaseOrder, "purchaseOrders", "purchase_order", new Violations())!);
+        var (plant, _) = ResourceNames.SplitKey(order.Key);
         return new ReceiveGoodsResponse
         {
             PurchaseOrder = order.ToProto(),

@@ -86,8 +86,8 @@ internal static class PurchaseOrderMapping
                 ConfirmTime = c.ConfirmedAt.ToProto(),
                 Exception = c.ViaException is { } n ? order.ExceptionName(n) : "",
             } : null,
-            ReceivedQuantity = new Quantity(l.ReceivedQuantity, l.Quantity.Unit).ValueText,
-            ShippedQuantity = new Quantity(l.ShippedQuantity, l.Quantity.Unit).ValueText,
+            ReceivedQuantity = Quantity.Format(l.ReceivedQuantity),
+            ShippedQuantity = Quantity.Format(l.ShippedQuantity),
         }));
         proto.ShipmentNotices.AddRange(order.ShipmentNotices.Select(n => n.ToProto()));
         proto.Receipts.AddRange(order.Receipts.Select(r => new Proto.GoodsReceipt

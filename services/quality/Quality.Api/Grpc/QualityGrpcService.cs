@@ -129,9 +129,9 @@ internal static class QualityMapping
         proto.Characteristics.AddRange(inspection.Characteristics.Select(c => new V1.Characteristic
         {
             Name = c.Name,
-            Value = Text(c.Value),
-            LowerLimit = c.Lower is { } low ? Text(low) : "",
-            UpperLimit = c.Upper is { } high ? Text(high) : "",
+            Value = Quantity.Format(c.Value),
+            LowerLimit = c.Lower is { } low ? Quantity.Format(low) : "",
+            UpperLimit = c.Upper is { } high ? Quantity.Format(high) : "",
             Unit = c.Unit,
             Passed = c.Passes,
         }));
@@ -158,6 +158,4 @@ internal static class QualityMapping
         proto.AffectedProductionOrders.AddRange(nc.AffectedProductionOrders.Select(o => ResourceNames.FromKey("productionOrders", o)));
         return proto;
     }
-
-    private static string Text(decimal value) => new Quantity(value, "X").ValueText;
 }

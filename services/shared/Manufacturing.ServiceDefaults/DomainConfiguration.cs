@@ -1,45 +1,20 @@
-using Grpc.Core;
-using Manufacturing.Common.V1;
 using Manufacturing.Domain;
-using Manufacturing.ServiceDefaults.Grpc;
 using Microsoft.Extensions.Configuration;
 
 namespace Manufacturing.ServiceDefaults;
 
 /// <summary>
-/// Who is calling, and which ERP each plant runs. Until authentication lands, the caller names its
-/// source system in the <see cref="Header"/> request header (a development convention, documented in
-/// docs/ownership.md); the gateway passes it through.
+/// The domain settings of a deployment, read once at start-up (a bad value stops the host): which
+/// ERP each plant runs, the units of measure and packaging, the item-code maps.
 /// </summary>
-public static class CallerSource
+public static class DomainConfiguration
 {
-    /// <summary>The development header naming the caller's source system (<c>sap</c>, <c>mes</c>…).</summary>
-    public const string Header = "x-mfg-source-system";
-
     /// <summary>The plants configured when a deployment configures none: P100 runs Odoo, P200 runs SAP.</summary>
     public static IReadOnlyDictionary<string, string?> DefaultPlants { get; } = new Dictionary<string, string?>
     {
         ["Plants:P100:Erp"] = "odoo",
         ["Plants:P200:Erp"] = "sap",
     };
-
-    /// <summary>
-    /// The caller's source system from the call's metadata. A missing or unknown name is refused with
-    /// PERMISSION_DENIED before anything is read or changed.
-    /// </summary>
-    public static SourceSystem SourceSystem(this ServerCallContext context, string errorDomain)
-    {
-        var value = context.RequestHeaders.GetValue(Header);
-        if (SourceSystems.Parse(value) is { } source)
-        {
-            return source;
-        }
-
-        var message = string.IsNullOrEmpty(value)
-            ? $"Commands must name the caller's source system in the '{Header}' header (one of {SourceSystems.AllWireNames})."
-            : $"'{value}' in the '{Header}' header is not a source system; use one of {SourceSystems.AllWireNames}.";
-        throw RpcErrors.Create(StatusCode.PermissionDenied, message, ErrorReason.NotPermitted, errorDomain);
-    }
 
     /// <summary>
     /// Reads <c>Plants:{plant}:Erp</c> (odoo or sap) for every configured plant; a bad value stops the
@@ -51,7 +26,7 @@ public static class CallerSource
         foreach (var plant in configuration.GetSection("Plants").GetChildren())
         {
             var erp = plant["Erp"];
-            plants[plant.Key] = SourceSystems.Parse(erp) is { } system and (Domain.SourceSystem.Odoo or Domain.SourceSystem.Sap)
+            plants[plant.Key] = SourceSystems.Parse(erp) is { } system and (SourceSystem.Odoo or SourceSystem.Sap)
                 ? system
                 : throw new InvalidOperationException($"Plants:{plant.Key}:Erp is '{erp}'; it must be odoo or sap.");
         }
@@ -87,7 +62,7 @@ public static class CallerSource
     /// </summary>
     public static CodeMap CodesFrom(IConfiguration configuration)
     {
-        var entries = new List<(Domain.SourceSystem, string, string)>();
+        var entries = new List<(SourceSystem, string, string)>();
         foreach (var system in configuration.GetSection("Codes").GetChildren())
         {
             var source = SourceSystems.Parse(system.Key)
