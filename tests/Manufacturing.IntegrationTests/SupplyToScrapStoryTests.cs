@@ -223,21 +223,4 @@ public sealed class SupplyToScrapStoryTests(SuiteFixture suite)
             .GetProductionOrderAsync(new GetProductionOrderRequest { Name = $"plants/P100/productionOrders/{request.ProductionOrderId}" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, read.StatusCode);
     }
-
-    /// <summary>Asks until <paramref name="done"/> holds (the read models lag their aggregates briefly), for at most 30 s.</summary>
-    private static async Task<T> Eventually<T>(Func<Task<T>> ask, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var answer = await ask();
-            if (done(answer) || DateTime.UtcNow > deadline)
-            {
-                Assert.True(done(answer), $"not within 30 s: {answer}");
-                return answer;
-            }
-
-            await Task.Delay(100);
-        }
-    }
 }

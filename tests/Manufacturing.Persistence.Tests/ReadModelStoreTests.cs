@@ -68,13 +68,35 @@ public sealed class ReadModelStoreTests
             [("exception", name), ("kind", "CONFIRMATION_OUTSIDE_TOLERANCE"), ("exception_state", state), ("reason", "25% short"), ("source", "supplier"), ("raised_at", "2026-11-23T08:02:00.0000000+00:00")];
 
         await store.ApplyAsync([Event("P200/4501", 2, "CREATED", "ExceptionRaised", 0, Exception("OPEN"))]);
-        var open = await store.ListExceptionsAsync("P200", "CONFIRMATION_OUTSIDE_TOLERANCE", "OPEN", 10, "");
+        var open = await store.ListExceptionsAsync("purchase_order", "P200", "CONFIRMATION_OUTSIDE_TOLERANCE", "OPEN", 10, "");
         await store.ApplyAsync([Event("P200/4501", 3, "CONFIRMED", "ExceptionResolved", 0, Exception("APPROVED"))]);
         await store.ApplyAsync([Event("P200/4501", 2, "CREATED", "ExceptionRaised", 0, Exception("OPEN"))]);
 
         Assert.Equal(name, Assert.Single(open.Rows).Name);
-        Assert.Empty((await store.ListExceptionsAsync("P200", null, "OPEN", 10, "")).Rows);
-        var approved = Assert.Single((await store.ListExceptionsAsync("P200", null, "APPROVED", 10, "")).Rows);
+        Assert.Empty((await store.ListExceptionsAsync("purchase_order", "P200", null, "OPEN", 10, "")).Rows);
+        var approved = Assert.Single((await store.ListExceptionsAsync("purchase_order", "P200", null, "APPROVED", 10, "")).Rows);
         Assert.Equal(("supplier", 3L), (approved.Source, approved.Version));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Exceptions_are_listed_per_aggregate_type(string kind)
+    {
+        var store = await StoreAsync(kind);
+        var purchase = Event("P200/4501", 2, "CREATED", "ExceptionRaised", 0,
+            ("exception", "plants/P200/purchaseOrders/4501/exceptions/1"), ("kind", "UNKNOWN_LINE"), ("exception_state", "OPEN"));
+        var production = Event("P200/WO-1", 4, "IN_PROGRESS", "ExceptionRaised", 0,
+            ("exception", "plants/P200/productionOrders/WO-1/exceptions/1"), ("kind", "UNKNOWN_LOT"), ("exception_state", "OPEN")) with
+        {
+            EventId = "production_order/P200/WO-1/4/0",
+            AggregateType = "production_order",
+        };
+        await store.ApplyAsync([purchase, production]);
+
+        var purchaseOrders = await store.ListExceptionsAsync("purchase_order", "P200", null, "OPEN", 10, "");
+        var productionOrders = await store.ListExceptionsAsync("production_order", "P200", null, null, 10, "");
+
+        Assert.Equal("plants/P200/purchaseOrders/4501/exceptions/1", Assert.Single(purchaseOrders.Rows).Name);
+        Assert.Equal(("plants/P200/productionOrders/WO-1/exceptions/1", "UNKNOWN_LOT"), (Assert.Single(productionOrders.Rows).Name, productionOrders.Rows[0].Kind));
     }
 }

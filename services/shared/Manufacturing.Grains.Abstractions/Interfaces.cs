@@ -61,9 +61,16 @@ public interface IProductionOrderGrain : IGrainWithStringKey
     [Alias("Close")]
     Task<CommandResult<ProductionOrder>> Close(CloseProductionOrder command);
 
-    /// <summary>The MES reports material consumed: draws the lot down, then records it.</summary>
+    /// <summary>
+    /// The MES reports material consumed: draws the lot down, then records it. An unknown lot or a
+    /// component outside the BOM is parked as an exception instead.
+    /// </summary>
     [Alias("ConsumeMaterial")]
     Task<CommandResult<ProductionOrder>> ConsumeMaterial(ConsumeMaterial command);
+
+    /// <summary>A reviewer resolves an exception parked on the order; approve and correct draw the lot down.</summary>
+    [Alias("ResolveException")]
+    Task<CommandResult<ProductionOrder>> ResolveException(ResolveProductionOrderException command);
 
     /// <summary>The MES declares output: creates or adds to the lot, then records it.</summary>
     [Alias("DeclareOutput")]

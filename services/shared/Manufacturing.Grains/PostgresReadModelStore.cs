@@ -111,13 +111,14 @@ public sealed class PostgresReadModelStore(string connectionString) : IReadModel
     }
 
     /// <inheritdoc />
-    public async Task<Page<ExceptionRow>> ListExceptionsAsync(string plant, string? kind, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default)
+    public async Task<Page<ExceptionRow>> ListExceptionsAsync(string aggregateType, string plant, string? kind, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand("""
             SELECT name, aggregate_type, aggregate_key, kind, state, reason, source, raised_at, version FROM mfg_read_exceptions
-            WHERE plant = @plant AND (@kind::text IS NULL OR kind = @kind) AND (@state::text IS NULL OR state = @state) AND name > @after
+            WHERE aggregate_type = @type AND plant = @plant AND (@kind::text IS NULL OR kind = @kind) AND (@state::text IS NULL OR state = @state) AND name > @after
             ORDER BY name LIMIT @limit
             """);
+        command.Parameters.AddWithValue("type", aggregateType);
         command.Parameters.AddWithValue("plant", plant);
         command.Parameters.Add(new NpgsqlParameter("kind", NpgsqlDbType.Text) { Value = (object?)kind ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Text) { Value = (object?)state ?? DBNull.Value });

@@ -52,8 +52,8 @@ public interface IReadModelStore
     /// <summary>Rows of <paramref name="aggregateType"/> at <paramref name="plant"/>, optionally in one state, ordered by key.</summary>
     Task<Page<ReadModelRow>> ListAsync(string aggregateType, string plant, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default);
 
-    /// <summary>Exceptions at <paramref name="plant"/>, optionally of one kind and state, ordered by name.</summary>
-    Task<Page<ExceptionRow>> ListExceptionsAsync(string plant, string? kind, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default);
+    /// <summary>Exceptions of <paramref name="aggregateType"/> at <paramref name="plant"/>, optionally of one kind and state, ordered by name.</summary>
+    Task<Page<ExceptionRow>> ListExceptionsAsync(string aggregateType, string plant, string? kind, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default);
 
     /// <summary>How far the read model of <paramref name="aggregateType"/> has got.</summary>
     Task<ReadModelPosition> PositionAsync(string aggregateType, CancellationToken cancellationToken = default);
@@ -140,12 +140,12 @@ public sealed class MemoryReadModelStore : IReadModelStore
     }
 
     /// <inheritdoc />
-    public Task<Page<ExceptionRow>> ListExceptionsAsync(string plant, string? kind, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default)
+    public Task<Page<ExceptionRow>> ListExceptionsAsync(string aggregateType, string plant, string? kind, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
             var rows = _exceptions.Values
-                .Where(r => r.Plant == plant && (kind is null || r.Kind == kind) && (state is null || r.State == state) && string.CompareOrdinal(r.Name, pageToken) > 0)
+                .Where(r => r.AggregateType == aggregateType && r.Plant == plant && (kind is null || r.Kind == kind) && (state is null || r.State == state) && string.CompareOrdinal(r.Name, pageToken) > 0)
                 .OrderBy(r => r.Name, StringComparer.Ordinal).Take(pageSize + 1).ToList();
             return Task.FromResult(Paged(rows, pageSize, r => r.Name));
         }

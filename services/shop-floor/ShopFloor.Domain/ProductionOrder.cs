@@ -165,8 +165,14 @@ public sealed record ProductionOrder : IAggregate<ProductionOrder>
     /// <summary>Nonconformances (resource names) of lots this order consumed.</summary>
     [Id(14)] public ImmutableArray<string> Nonconformances { get => field.IsDefault ? [] : field; init; } = [];
 
+    /// <summary>MES reports parked for a reviewer (unknown lot, component outside the BOM), oldest first.</summary>
+    [Id(15)] public ImmutableArray<ParkedException> Exceptions { get => field.IsDefault ? [] : field; init; } = [];
+
     /// <summary>The resource name, <c>plants/{plant}/productionOrders/{order}</c>.</summary>
     public string Name => ResourceNames.FromKey("productionOrders", Key);
+
+    /// <summary>The resource name of exception <paramref name="number"/>.</summary>
+    public string ExceptionName(int number) => $"{Name}/exceptions/{number}";
 
     /// <inheritdoc />
     public ProductionOrder WithVersion(long version) => this with { Version = version };
@@ -213,6 +219,12 @@ public sealed record MaterialConsumption
 
     /// <summary>When (the event's occurred_at).</summary>
     [Id(3)] public DateTimeOffset At { get; init; }
+
+    /// <summary>The location drawn from; empty when inventory chose.</summary>
+    [Id(4)] public string Location { get => field ?? ""; init; } = "";
+
+    /// <summary>The exception whose resolution applied it, when a reviewer did.</summary>
+    [Id(5)] public int? ViaException { get; init; }
 }
 
 /// <summary>Output declared into a lot.</summary>
@@ -283,20 +295,13 @@ public static class ProductionOrderMaterials
     /// <summary>
     /// Records a consumption of a BOM component from a lot (the grain draws the lot down first). Allowed
     /// from release until the order is closed (late backflush after completion is common); refused
-    /// for cancelled and closed orders and for components outside the BOM.
+    /// for cancelled and closed orders. A component outside the BOM is parked as a
+    /// <c>COMPONENT_NOT_IN_BOM</c> exception (a substitution a reviewer may accept); a lot that
+    /// inventory does not know is parked by the grain through <see cref="ParkUnknownLot"/>.
     /// </summary>
     public static Transition<ProductionOrder> Consume(string key, ProductionOrder? order, ConsumeMaterial command)
     {
-        var violations = new Violations();
-        violations.RequireText(command.Component, "component", 64);
-        ResourceNames.ParseId(command.LotId, "lot_id", violations);
-        violations.OptionalText(command.Location, "location", 64);
-        if (command.Quantity.Value <= 0)
-        {
-            violations.Add("quantity.value", "must be greater than zero");
-        }
-
-        if (violations.ToError() is { } invalid)
+        if (ValidateConsumption(command) is { } invalid)
         {
             return invalid;
         }
@@ -308,18 +313,56 @@ public static class ProductionOrderMaterials
 
         if (!order!.Components.Any(c => c.Material == command.Component))
         {
-            return DomainError.InvalidState("COMPONENT_NOT_IN_BOM",
-                $"{command.Component} is not a component of {order.Name} (BOM: {string.Join(", ", order.Components.Select(c => c.Material))}).");
+            var bom = string.Join(", ", order.Components.Select(c => c.Material));
+            return ProductionOrderExceptions.Park(order, command, "COMPONENT_NOT_IN_BOM",
+                $"{command.Component} is not a component of {order.Name} (BOM: {bom}).",
+                held: [("bom", bom)]);
         }
 
+        return Transition<ProductionOrder>.To(WithConsumption(order, command, null));
+    }
+
+    /// <summary>
+    /// Parks a consumption whose lot inventory does not know (the grain asked it): an
+    /// <c>UNKNOWN_LOT</c> exception, typically a receipt not yet posted. Nothing is drawn down.
+    /// </summary>
+    public static Transition<ProductionOrder> ParkUnknownLot(string key, ProductionOrder? order, ConsumeMaterial command)
+    {
+        if (Accepting(key, order) is { } refused)
+        {
+            return refused;
+        }
+
+        var lot = ResourceNames.FromKey("lots", ResourceNames.Key(ResourceNames.SplitKey(key).Plant, command.LotId));
+        return ProductionOrderExceptions.Park(order!, command, "UNKNOWN_LOT", $"Inventory has no lot {lot}.", held: [("lot", "not known to inventory")]);
+    }
+
+    internal static DomainError? ValidateConsumption(ConsumeMaterial command)
+    {
+        var violations = new Violations();
+        violations.RequireText(command.Component, "component", 64);
+        ResourceNames.ParseId(command.LotId, "lot_id", violations);
+        violations.OptionalText(command.Location, "location", 64);
+        if (command.Quantity.Value <= 0)
+        {
+            violations.Add("quantity.value", "must be greater than zero");
+        }
+
+        return violations.ToError();
+    }
+
+    internal static ProductionOrder WithConsumption(ProductionOrder order, ConsumeMaterial command, int? viaException)
+    {
         var consumption = new MaterialConsumption
         {
             Component = command.Component,
-            LotKey = ResourceNames.Key(ResourceNames.SplitKey(key).Plant, command.LotId),
+            LotKey = ResourceNames.Key(ResourceNames.SplitKey(order.Key).Plant, command.LotId),
             Quantity = command.Quantity,
             At = command.Metadata.OccurredAt,
+            Location = command.Location,
+            ViaException = viaException,
         };
-        return Transition<ProductionOrder>.To(order with { Consumptions = order.Consumptions.Add(consumption) });
+        return order with { Consumptions = order.Consumptions.Add(consumption) };
     }
 
     /// <summary>Records output into a lot (the grain creates or adds to the lot first), in the order's unit.</summary>
@@ -371,7 +414,7 @@ public static class ProductionOrderMaterials
             : Transition<ProductionOrder>.To(order with { Nonconformances = order.Nonconformances.Add(command.Nonconformance) });
     }
 
-    private static DomainError? Accepting(string key, ProductionOrder? order) => order switch
+    internal static DomainError? Accepting(string key, ProductionOrder? order) => order switch
     {
         null => DomainError.NotFound($"Production order {ResourceNames.FromKey("productionOrders", key)} does not exist."),
         { Status: ProductionOrderStatus.Cancelled } => DomainError.InvalidState("ORDER_CANCELLED", $"{order.Name} is cancelled."),

@@ -31,15 +31,25 @@ public static class ProductionOrderEvents
             case AmendProductionOrder:
                 yield return EventDraft.Of("ProductionOrderAmended", ("quantity", after.Quantity.ToString()), ("amendment_count", after.Amendments.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 break;
-            case ConsumeMaterial c:
-                yield return EventDraft.Of("MaterialConsumed", ("component", c.Component), ("lot_id", c.LotId), ("quantity", c.Quantity.ToString()));
-                break;
             case DeclareOutput c:
                 yield return EventDraft.Of("OutputDeclared", ("lot_id", c.LotId), ("quantity", c.Quantity.ToString()));
                 break;
             case FlagNonconformance c:
                 yield return EventDraft.Of("ProductionOrderFlagged", ("nonconformance", c.Nonconformance));
                 break;
+        }
+
+        // Consumptions come from MES reports and from resolved exceptions alike; a parked report adds none.
+        foreach (var consumption in after.Consumptions.Skip(before?.Consumptions.Length ?? 0))
+        {
+            yield return EventDraft.Of("MaterialConsumed", ("component", consumption.Component),
+                ("lot", ResourceNames.FromKey("lots", consumption.LotKey)), ("quantity", consumption.Quantity.ToString()),
+                ("exception", consumption.ViaException is { } n ? after.ExceptionName(n) : null));
+        }
+
+        foreach (var change in EventText.ExceptionChanges(before?.Exceptions ?? [], after.Exceptions, after.ExceptionName))
+        {
+            yield return change;
         }
 
         if (before is not null && before.Status != after.Status)
@@ -56,5 +66,6 @@ public static class ProductionOrderEvents
         ("quantity", order.Quantity.ValueText),
         ("unit_of_measure", order.Quantity.Unit),
         ("planned_start_time", order.PlannedStart.ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
+        ("open_exceptions", order.Exceptions.Count(e => e.IsOpen).ToString(System.Globalization.CultureInfo.InvariantCulture)),
     ];
 }

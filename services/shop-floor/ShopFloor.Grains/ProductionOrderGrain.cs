@@ -43,21 +43,35 @@ internal sealed class ProductionOrderGrain(
     public async Task<CommandResult<ProductionOrder>> ConsumeMaterial(ConsumeMaterial command)
     {
         var decision = Decide(command, ProductionOrderMaterials.Consume);
-        if (decision.NextState?.Current is { } next && decision.Result.Error is null)
+        if (await DrawDown(decision, command.Metadata.Derive("consume")) is { } refused)
         {
-            var consumption = next.Consumptions[^1];
-            var lot = await GrainFactory.GetGrain<ILotGrain>(consumption.LotKey).Consume(new ConsumeLot
-            {
-                Metadata = command.Metadata.Derive("consume"),
-                Quantity = command.Quantity,
-                Location = command.Location,
-                ProductionOrder = Key,
-                Material = command.Component,
-            });
-            if (lot.Error is { } refused)
-            {
-                return CommandResult<ProductionOrder>.Refused(refused);
-            }
+            // A lot inventory does not know is a disagreement for a reviewer, not a plain refusal:
+            // park the report (nothing drawn down) so it is neither lost nor applied.
+            return refused.Code == DomainErrorCode.NotFound
+                ? await Commit(Decide(command, ProductionOrderMaterials.ParkUnknownLot))
+                : CommandResult<ProductionOrder>.Refused(refused);
+        }
+
+        return await Commit(decision);
+    }
+
+    public async Task<CommandResult<ProductionOrder>> ResolveException(ResolveProductionOrderException command)
+    {
+        var decision = Decide(command, ProductionOrderExceptions.Resolve);
+
+        // The lot is drawn down as the MES reported it (its source and time: the lot's ownership is the
+        // MES's), under an id derived from the resolution, which is unique and repeats on a retry.
+        var parked = Current?.Exceptions.FirstOrDefault(e => e.Number == command.Number)?.Parked as ConsumeMaterial;
+        var lotMetadata = command.Metadata.Derive("consume") with
+        {
+            Source = parked?.Metadata.Source ?? command.Metadata.Source,
+            OccurredAt = parked?.Metadata.OccurredAt ?? command.Metadata.OccurredAt,
+        };
+        if (await DrawDown(decision, lotMetadata) is { } refused)
+        {
+            return CommandResult<ProductionOrder>.Refused(refused.Code == DomainErrorCode.NotFound
+                ? DomainError.InvalidState("UNKNOWN_LOT", $"{refused.Message} Correct the exception with a lot inventory knows, or reject it.")
+                : refused);
         }
 
         return await Commit(decision);
@@ -87,4 +101,29 @@ internal sealed class ProductionOrderGrain(
     }
 
     public Task<CommandResult<ProductionOrder>> FlagNonconformance(FlagNonconformance command) => Execute(command, ProductionOrderMaterials.Flag);
+
+    /// <summary>
+    /// Draws down the lot of the consumption a decision adds, before the decision is committed, under
+    /// <paramref name="lotMetadata"/> (its message id derived from the command's): a retry after a
+    /// failed write finds the lot already drawn and completes. Returns inventory's refusal, if it refused.
+    /// </summary>
+    private async Task<DomainError?> DrawDown(Decision<ProductionOrder> decision, CommandMetadata lotMetadata)
+    {
+        if (decision.NextState?.Current is not { } next || decision.Result.Error is not null
+            || next.Consumptions.Length <= (Current?.Consumptions.Length ?? 0))
+        {
+            return null;
+        }
+
+        var consumption = next.Consumptions[^1];
+        var lot = await GrainFactory.GetGrain<ILotGrain>(consumption.LotKey).Consume(new ConsumeLot
+        {
+            Metadata = lotMetadata,
+            Quantity = consumption.Quantity,
+            Location = consumption.Location,
+            ProductionOrder = Key,
+            Material = consumption.Component,
+        });
+        return lot.Error;
+    }
 }

@@ -51,4 +51,21 @@ public static class Requests
         command.Parameters.AddWithValue("key", grainKey);
         return (long)(await command.ExecuteScalarAsync())!;
     }
+
+    /// <summary>Asks until <paramref name="done"/> holds (the read models lag their aggregates briefly), for at most 30 s.</summary>
+    public static async Task<T> Eventually<T>(Func<Task<T>> ask, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var answer = await ask();
+            if (done(answer) || DateTime.UtcNow > deadline)
+            {
+                Assert.True(done(answer), $"not within 30 s: {answer}");
+                return answer;
+            }
+
+            await Task.Delay(100);
+        }
+    }
 }

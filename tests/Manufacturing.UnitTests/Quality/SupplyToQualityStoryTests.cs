@@ -162,7 +162,7 @@ public sealed class SupplyToQualityStoryTests(ClusterFixture fixture)
         Assert.Null((await po.Create(CreateOrder(SourceSystem.Odoo))).Error);
         var parked = await po.ConfirmLine(new ConfirmLine { Metadata = As(SourceSystem.Supplier, "c-1"), LineId = "00010", Quantity = new Quantity(1, "KG"), Delivery = new DateOnly(2026, 12, 10) });
 
-        var exception = await Until(async () => (await ClusterFixture.ReadModels.ListExceptionsAsync("P100", null, "OPEN", 500, "")).Rows
+        var exception = await Until(async () => (await ClusterFixture.ReadModels.ListExceptionsAsync("purchase_order", "P100", null, "OPEN", 500, "")).Rows
             .SingleOrDefault(r => r.Name == parked.Error!.ExceptionName));
         Assert.Equal(("CONFIRMATION_OUTSIDE_TOLERANCE", "supplier"), (exception.Kind, exception.Source));
         var row = await Until(async () => (await ClusterFixture.ReadModels.ListAsync("purchase_order", "P100", "CREATED", 500, "")).Rows

@@ -146,8 +146,8 @@ public sealed class RecordingReadModelStore : IReadModelStore
     public Task<Page<ReadModelRow>> ListAsync(string aggregateType, string plant, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default) =>
         _inner.ListAsync(aggregateType, plant, state, pageSize, pageToken, cancellationToken);
 
-    public Task<Page<ExceptionRow>> ListExceptionsAsync(string plant, string? kind, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default) =>
-        _inner.ListExceptionsAsync(plant, kind, state, pageSize, pageToken, cancellationToken);
+    public Task<Page<ExceptionRow>> ListExceptionsAsync(string aggregateType, string plant, string? kind, string? state, int pageSize, string pageToken, CancellationToken cancellationToken = default) =>
+        _inner.ListExceptionsAsync(aggregateType, plant, kind, state, pageSize, pageToken, cancellationToken);
 
     public Task<ReadModelPosition> PositionAsync(string aggregateType, CancellationToken cancellationToken = default) =>
         _inner.PositionAsync(aggregateType, cancellationToken);

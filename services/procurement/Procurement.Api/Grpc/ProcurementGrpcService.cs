@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Grpc.Core;
 using Manufacturing.Domain;
 using Manufacturing.Grains;
@@ -11,7 +10,7 @@ using Domain = Manufacturing.Procurement.Domain;
 namespace Manufacturing.Procurement.Api.Grpc;
 
 /// <summary>Procurement's gRPC (and REST) contract: maps requests, delegates to purchase order grains, maps results.</summary>
-internal sealed partial class ProcurementGrpcService(IGrainFactory grains, ServiceIdentity service, IReadModelStore readModels, CodeMap codes) : ProcurementService.ProcurementServiceBase
+internal sealed class ProcurementGrpcService(IGrainFactory grains, ServiceIdentity service, IReadModelStore readModels, CodeMap codes) : ProcurementService.ProcurementServiceBase
 {
     public override async Task<ListPurchaseOrdersResponse> ListPurchaseOrders(ListPurchaseOrdersRequest request, ServerCallContext context)
     {
@@ -47,22 +46,14 @@ internal sealed partial class ProcurementGrpcService(IGrainFactory grains, Servi
         var (pageSize, after) = Lists.Paging(request.PageSize, request.PageToken, violations);
         violations.ThrowIfInvalid(service.ErrorDomain);
 
-        var page = await readModels.ListExceptionsAsync(plant!, string.IsNullOrEmpty(request.Kind) ? null : request.Kind,
+        var page = await readModels.ListExceptionsAsync(Domain.PurchaseOrderEvents.AggregateType, plant!, string.IsNullOrEmpty(request.Kind) ? null : request.Kind,
             Lists.StateFilter(request.State), pageSize, after, context.CancellationToken);
         var response = new ListPurchaseOrderExceptionsResponse
         {
             NextPageToken = Lists.Token(page.NextPageToken),
             ReadModel = (await readModels.PositionAsync(Domain.PurchaseOrderEvents.AggregateType, context.CancellationToken)).ToProto(),
         };
-        response.Exceptions.AddRange(page.Rows.Select(r => new ExceptionSummary
-        {
-            Name = r.Name,
-            Kind = r.Kind,
-            State = Lists.ParseState<V1.ExceptionState>(r.State),
-            Reason = r.Reason,
-            SourceSystem = r.Source,
-            RaiseTime = r.RaisedAt.ToProto(),
-        }));
+        response.Exceptions.AddRange(page.Rows.Select(r => r.ToProto()));
         return response;
     }
 
@@ -141,16 +132,16 @@ internal sealed partial class ProcurementGrpcService(IGrainFactory grains, Servi
 
     public override async Task<ResolvePurchaseOrderExceptionResponse> ResolvePurchaseOrderException(ResolvePurchaseOrderExceptionRequest request, ServerCallContext context)
     {
-        var match = ExceptionName().Match(request.Name ?? "");
-        var orderName = match.Success ? match.Groups[1].Value : "";
+        var nameViolations = new Violations();
+        var (orderName, number) = ExceptionContracts.ParseName(request.Name, "purchaseOrders", "name", nameViolations);
         var (order, outcome) = await Apply(context, orderName, "name", request.Metadata, (metadata, violations) =>
         {
-            if (!match.Success)
+            foreach (var violation in nameViolations.Items)
             {
-                violations.Add("name", "must be an exception name 'plants/{plant}/purchaseOrders/{po}/exceptions/{number}'");
+                violations.Add(violation.Field, violation.Description);
             }
 
-            var correction = request.Resolution == V1.ExceptionResolution.Correct && request.Correction is { } c
+            var correction = request.Resolution == Common.V1.ExceptionResolution.Correct && request.Correction is { } c
                 ? new Domain.Correction
                 {
                     Quantity = c.Quantity is null ? null : c.Quantity.ToDomain("correction.quantity", violations, mustBePositive: false),
@@ -161,8 +152,8 @@ internal sealed partial class ProcurementGrpcService(IGrainFactory grains, Servi
             return new Domain.ResolvePurchaseOrderException
             {
                 Metadata = metadata,
-                Number = match.Success && int.TryParse(match.Groups[2].Value, out var n) ? n : 0,
-                Resolution = (Manufacturing.Domain.ExceptionResolution)(int)request.Resolution,
+                Number = number,
+                Resolution = request.Resolution.ToDomain(),
                 Reviewer = request.Reviewer,
                 Note = request.Note,
                 Correction = correction,
@@ -189,7 +180,4 @@ internal sealed partial class ProcurementGrpcService(IGrainFactory grains, Servi
         var result = await call(grains.GetGrain<IPurchaseOrderGrain>(key!), command);
         return (result.Unwrap(service.ErrorDomain, resourceName ?? name), result.ToOutcome());
     }
-
-    [GeneratedRegex("^(plants/[A-Za-z0-9_-]{1,16}/purchaseOrders/[A-Za-z0-9._-]{1,64})/exceptions/([1-9][0-9]{0,8})$")]
-    private static partial Regex ExceptionName();
 }

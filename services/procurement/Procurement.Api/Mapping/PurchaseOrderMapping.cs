@@ -98,25 +98,7 @@ internal static class PurchaseOrderMapping
             Location = r.Location,
             ReceiveTime = r.Metadata.OccurredAt.ToProto(),
         }));
-        proto.Exceptions.AddRange(order.Exceptions.Select(e =>
-        {
-            var parked = new Proto.ParkedException
-            {
-                Name = order.ExceptionName(e.Number),
-                Kind = e.Kind,
-                Reason = e.Reason,
-                State = (Proto.ExceptionState)(int)e.State,
-                SourceSystem = SourceSystems.WireName(e.Source),
-                MessageId = e.MessageId,
-                RaiseTime = e.RaisedAt.ToProto(),
-                Reviewer = e.Reviewer,
-                Note = e.Note,
-                ResolveTime = e.ResolvedAt?.ToProto(),
-            };
-            parked.Arrived.Add(e.Arrived);
-            parked.Held.Add(e.Held);
-            return parked;
-        }));
+        proto.Exceptions.AddRange(order.Exceptions.Select(e => e.ToProto(order.ExceptionName(e.Number))));
         return proto;
     }
 

@@ -38,6 +38,58 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
         return response;
     }
 
+    public override async Task<ListProductionOrderExceptionsResponse> ListProductionOrderExceptions(ListProductionOrderExceptionsRequest request, ServerCallContext context)
+    {
+        var violations = new Violations();
+        var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
+        violations.OptionalText(request.Kind, "kind", 64);
+        var (pageSize, after) = Lists.Paging(request.PageSize, request.PageToken, violations);
+        violations.ThrowIfInvalid(service.ErrorDomain);
+
+        var type = Domain.ProductionOrderEvents.AggregateType;
+        var page = await readModels.ListExceptionsAsync(type, plant!, string.IsNullOrEmpty(request.Kind) ? null : request.Kind,
+            Lists.StateFilter(request.State), pageSize, after, context.CancellationToken);
+        var response = new ListProductionOrderExceptionsResponse
+        {
+            NextPageToken = Lists.Token(page.NextPageToken),
+            ReadModel = (await readModels.PositionAsync(type, context.CancellationToken)).ToProto(),
+        };
+        response.Exceptions.AddRange(page.Rows.Select(r => r.ToProto()));
+        return response;
+    }
+
+    public override async Task<ResolveProductionOrderExceptionResponse> ResolveProductionOrderException(ResolveProductionOrderExceptionRequest request, ServerCallContext context)
+    {
+        var violations = new Violations();
+        var (orderName, number) = ExceptionContracts.ParseName(request.Name, "productionOrders", "name", violations);
+        var key = orderName.Length == 0 ? null : ResourceNames.ParseKey(orderName, "productionOrders", "name", violations);
+        var metadata = request.Metadata.ToDomain("metadata", violations, context.SourceSystem(service.ErrorDomain));
+        var correction = request.Resolution == Common.V1.ExceptionResolution.Correct && request.Correction is { } c
+            ? new Domain.ConsumptionCorrection
+            {
+                LotId = c.LotId.Length == 0 ? null : c.LotId,
+                Component = c.Component.Length == 0 ? null : codes.Canonical(context.SourceSystem(service.ErrorDomain), c.Component),
+                Quantity = c.Quantity is null ? null : c.Quantity.ToDomain("correction.quantity", violations),
+            }
+            : null;
+        violations.ThrowIfInvalid(service.ErrorDomain, request.Name);
+
+        var result = await grains.GetGrain<IProductionOrderGrain>(key!).ResolveException(new Domain.ResolveProductionOrderException
+        {
+            Metadata = metadata!,
+            Number = number,
+            Resolution = request.Resolution.ToDomain(),
+            Reviewer = request.Reviewer,
+            Note = request.Note,
+            Correction = correction,
+        });
+        return new ResolveProductionOrderExceptionResponse
+        {
+            ProductionOrder = result.Unwrap(service.ErrorDomain, request.Name).ToProto(),
+            Outcome = result.ToOutcome(),
+        };
+    }
+
     public override async Task<ReleaseProductionOrderResponse> ReleaseProductionOrder(ReleaseProductionOrderRequest request, ServerCallContext context)
     {
         var (key, command) = ProductionOrderMapping.ToCommand(request, context.SourceSystem(service.ErrorDomain), codes, service.ErrorDomain);

@@ -96,6 +96,8 @@ internal static class ProductionOrderMapping
             Lot = ResourceNames.FromKey("lots", c.LotKey),
             Quantity = c.Quantity.ToProto(),
             ConsumeTime = c.At.ToProto(),
+            Location = c.Location,
+            Exception = c.ViaException is { } n ? order.ExceptionName(n) : "",
         }));
         proto.Outputs.AddRange(order.Outputs.Select(o => new Proto.OutputDeclaration
         {
@@ -104,6 +106,7 @@ internal static class ProductionOrderMapping
             DeclareTime = o.At.ToProto(),
         }));
         proto.Nonconformances.AddRange(order.Nonconformances);
+        proto.Exceptions.AddRange(order.Exceptions.Select(e => e.ToProto(order.ExceptionName(e.Number))));
         return proto;
     }
 }
