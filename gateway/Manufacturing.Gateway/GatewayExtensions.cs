@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Manufacturing.Gateway.Security;
 using Manufacturing.ServiceDefaults;
+using Manufacturing.ServiceDefaults.Security;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -8,13 +10,16 @@ namespace Manufacturing.Gateway;
 /// <summary>
 /// The gateway is configuration plus these few lines: YARP routes gRPC by service name and REST by
 /// path prefix (see appsettings.json, <c>ReverseProxy</c>) to the domain hosts over HTTP/2, with active
-/// health checks on every destination.
+/// health checks on every destination; <see cref="GatewayGuard"/> governs every proxied request.
 /// </summary>
 internal static class GatewayExtensions
 {
     public static WebApplicationBuilder AddManufacturingGateway(this WebApplicationBuilder builder)
     {
         builder.AddManufacturingTelemetry("gateway");
+        builder.AddManufacturingAuthentication();
+        builder.Services.AddSingleton<GatewayLimits>();
+        builder.Services.AddSingleton<GatewayGuard>();
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
         return builder;
     }
@@ -53,6 +58,20 @@ internal static class GatewayExtensions
                 .Select(p => p!.Split('/')[1]).ToArray(),
             contracts = "protos/manufacturing/*/v1 in the repository",
         }, JsonOptions));
+        return app;
+    }
+
+    /// <summary>The proxy, with the governance guard first in its pipeline.</summary>
+    public static WebApplication MapGovernedProxy(this WebApplication app)
+    {
+        var guard = app.Services.GetRequiredService<GatewayGuard>();
+        app.MapReverseProxy(pipeline =>
+        {
+            pipeline.Use((context, next) => guard.InvokeAsync(context, () => next()));
+            pipeline.UseSessionAffinity();
+            pipeline.UseLoadBalancing();
+            pipeline.UsePassiveHealthChecks();
+        });
         return app;
     }
 

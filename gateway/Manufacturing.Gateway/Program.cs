@@ -7,5 +7,5 @@ builder.AddManufacturingGateway();
 var app = builder.Build();
 app.UseCorrelationIds();
 app.MapGatewayEndpoints();
-app.MapReverseProxy();
+app.MapGovernedProxy();
 app.Run();

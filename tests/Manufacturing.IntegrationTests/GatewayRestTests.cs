@@ -30,11 +30,11 @@ public sealed class GatewayRestTests(SuiteFixture suite)
         {
             Content = new StringContent(ReleaseJson(id, Unique("erp")), System.Text.Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add("x-mfg-source-system", "odoo");
-        using var release = await suite.GatewayHttp.SendAsync(request);
+        var odoo = suite.HttpAs("odoo");
+        using var release = await odoo.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, release.StatusCode);
 
-        var order = await suite.GatewayHttp.GetFromJsonAsync<JsonElement>($"/shop-floor/v1/plants/P100/productionOrders/{id}");
+        var order = await odoo.GetFromJsonAsync<JsonElement>($"/shop-floor/v1/plants/P100/productionOrders/{id}");
         Assert.Equal($"plants/P100/productionOrders/{id}", order.GetProperty("productionOrder").GetProperty("name").GetString());
         Assert.Equal("PRODUCTION_ORDER_STATE_RELEASED", order.GetProperty("productionOrder").GetProperty("state").GetString());
     }
@@ -47,8 +47,7 @@ public sealed class GatewayRestTests(SuiteFixture suite)
             Content = new StringContent("""{"productionOrderId": "WO-X", "productionOrder": {"product": "B"}, "metadata": {"messageId": "m"}}""",
                 System.Text.Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add("x-mfg-source-system", "odoo");
-        using var response = await suite.GatewayHttp.SendAsync(request);
+        using var response = await suite.HttpAs("odoo").SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -63,7 +62,7 @@ public sealed class GatewayRestTests(SuiteFixture suite)
     [Fact]
     public async Task Unknown_resource_over_rest_is_404_with_details()
     {
-        using var response = await suite.GatewayHttp.GetAsync($"/inventory/v1/plants/P100/lots/{Unique("LOT")}");
+        using var response = await suite.HttpAs("warehouse").GetAsync($"/inventory/v1/plants/P100/lots/{Unique("LOT")}");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -88,8 +87,9 @@ public sealed class GatewayRestTests(SuiteFixture suite)
     {
         using var given = new HttpRequestMessage(HttpMethod.Get, $"/shop-floor/v1/plants/P100/productionOrders/{Unique("WO")}");
         given.Headers.Add("x-correlation-id", "plant-P100-req-42");
-        using var withId = await suite.GatewayHttp.SendAsync(given);
-        using var withoutId = await suite.GatewayHttp.GetAsync($"/shop-floor/v1/plants/P100/productionOrders/{Unique("WO")}");
+        var odoo = suite.HttpAs("odoo");
+        using var withId = await odoo.SendAsync(given);
+        using var withoutId = await odoo.GetAsync($"/shop-floor/v1/plants/P100/productionOrders/{Unique("WO")}");
 
         Assert.Equal("plant-P100-req-42", Assert.Single(withId.Headers.GetValues("x-correlation-id")));
         var generated = Assert.Single(withoutId.Headers.GetValues("x-correlation-id"));

@@ -47,8 +47,8 @@ public sealed class GatewayTlsTests(SuiteFixture suite)
         Assert.Equal(HttpStatusCode.OK, restResponse.StatusCode);
 
         using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = TrustingHandler() });
-        var client = new ShopFloorService.ShopFloorServiceClient(channel);
-        var released = await client.ReleaseProductionOrderAsync(Release(Unique("WO")), new Grpc.Core.Metadata { { "x-mfg-source-system", "odoo" } });
+        var client = new ShopFloorService.ShopFloorServiceClient(SuiteFixture.Bearer(channel, suite.Token("odoo")));
+        var released = await client.ReleaseProductionOrderAsync(Release(Unique("WO")));
         var read = await client.GetProductionOrderAsync(new GetProductionOrderRequest { Name = released.ProductionOrder.Name });
         Assert.Equal(released.ProductionOrder, read.ProductionOrder);
         directory.Delete(recursive: true);

@@ -42,7 +42,7 @@ public sealed class HostEndpointTests(SuiteFixture suite)
     public async Task Reflection_lists_the_hosts_contract_so_grpcurl_works()
     {
         using var channel = GrpcChannel.ForAddress(suite.HostGrpc("shop-floor"));
-        using var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(deadline: DateTime.UtcNow.AddSeconds(10));
+        using var call = new ServerReflection.ServerReflectionClient(SuiteFixture.Bearer(channel, suite.Token("sre", "read"))).ServerReflectionInfo(deadline: DateTime.UtcNow.AddSeconds(10));
 
         await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
         await call.RequestStream.CompleteAsync();

@@ -52,6 +52,7 @@ public sealed class ProductionOrderExceptionTests(SuiteFixture suite)
             Parent = "plants/P100", LotId = lotId, Material = "FRAME-26", Quantity = Ea("40"), Location = "STORE-01", Metadata = Metadata(),
         });
         var messageId = Unique("rev");
+        var reviewer = suite.HttpAs("reviewer");
         for (var attempt = 0; attempt < 2; attempt++)
         {
             using var approve = new HttpRequestMessage(HttpMethod.Post, $"/shop-floor/v1/{exceptionName}:resolve")
@@ -64,8 +65,7 @@ public sealed class ProductionOrderExceptionTests(SuiteFixture suite)
                     metadata = new { messageId, occurredAt = "2026-11-23T09:00:00Z" },
                 }),
             };
-            approve.Headers.Add("x-mfg-source-system", "reviewer");
-            using var response = await suite.GatewayHttp.SendAsync(approve);
+            using var response = await reviewer.SendAsync(approve);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var body = await response.Content.ReadFromJsonAsync<JsonElement>();
             Assert.Equal(attempt == 1, body.GetProperty("outcome").TryGetProperty("duplicate", out var duplicate) && duplicate.GetBoolean());

@@ -23,6 +23,13 @@ internal sealed class PurchaseOrderGrain(
 
     protected override string AggregateType => PurchaseOrderEvents.AggregateType;
 
+    /// <summary>A supplier may confirm and notify shipments only on its own purchase orders (the order's vendor).</summary>
+    protected override DomainError? AuthorizeCaller(ICommand command, string client) =>
+        command.Metadata.Source == SourceSystem.Supplier && Current is { } order && client != $"supplier:{order.Vendor}"
+            ? new DomainError(DomainErrorCode.NotPermitted,
+                $"{(client.Length == 0 ? "An unnamed supplier" : client)} may not act on {order.Name}: it is vendor {order.Vendor}'s order (only supplier:{order.Vendor} may confirm it or notify its shipments).")
+            : null;
+
     protected override IEnumerable<EventDraft> Describe(PurchaseOrder? before, PurchaseOrder after, ICommand command) =>
         PurchaseOrderEvents.Describe(before, after, command);
 

@@ -225,6 +225,13 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
     }
 
     /// <summary>
+    /// A further check of the individual caller (the authenticated client name, for example
+    /// <c>supplier:V-100200</c>, from the request context) after ownership: null to allow. The default
+    /// allows; a purchase order admits only its own vendor's supplier.
+    /// </summary>
+    protected virtual DomainError? AuthorizeCaller(ICommand command, string client) => null;
+
+    /// <summary>
     /// The ownership check: null when the command's source owns its transition here; otherwise the
     /// refusal, which is recorded (a warning log and the <c>mfg.ownership.refusals</c> counter).
     /// </summary>
@@ -233,7 +240,9 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
         var owned = OwnedTransitions.Of(command.GetType());
         var plant = ResourceNames.SplitKey(Key).Plant;
         var policy = ServiceProvider.GetRequiredService<OwnershipPolicy>();
-        if (policy.Authorize(owned.Aggregate, owned.Transition, plant, command.Metadata.Source) is not { } denied)
+        var denied = policy.Authorize(owned.Aggregate, owned.Transition, plant, command.Metadata.Source)
+            ?? AuthorizeCaller(command, RequestContext.Get(GrainMeters.CallerKey) as string ?? "");
+        if (denied is null)
         {
             return null;
         }
@@ -264,6 +273,12 @@ public static class GrainMeters
 
     /// <summary>The Orleans request-context key carrying the request's correlation id (set by the hosts' correlation middleware).</summary>
     public const string CorrelationIdKey = "correlation-id";
+
+    /// <summary>
+    /// The Orleans request-context key carrying the authenticated client's name (<c>sap</c>,
+    /// <c>supplier:V-100200</c>, …), set by the hosts from the validated token, never from caller input.
+    /// </summary>
+    public const string CallerKey = "mfg-client";
 }
 
 /// <summary>The owned transition of each command class, read once from its <see cref="OwnedTransitionAttribute"/>.</summary>

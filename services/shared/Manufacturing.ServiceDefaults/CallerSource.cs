@@ -2,34 +2,42 @@ using Grpc.Core;
 using Manufacturing.Common.V1;
 using Manufacturing.Domain;
 using Manufacturing.ServiceDefaults.Grpc;
+using Manufacturing.ServiceDefaults.Security;
 
 namespace Manufacturing.ServiceDefaults;
 
 /// <summary>
-/// Who is calling. Until authentication lands, the caller names its source system in the
-/// <see cref="Header"/> request header (a development convention, documented in docs/ownership.md);
-/// the gateway passes it through.
+/// Who is calling, as <see cref="CallerInterceptor"/> established it from the validated token. The
+/// source system the grains check ownership against comes only from there, never from a header or a
+/// field the caller sets.
 /// </summary>
 public static class CallerSource
 {
-    /// <summary>The development header naming the caller's source system (<c>sap</c>, <c>mes</c>…).</summary>
-    public const string Header = "x-mfg-source-system";
+    /// <summary>Where the interceptor leaves the caller's identity on the request.</summary>
+    public const string ItemKey = "mfg.caller";
+
+    /// <summary>The authenticated caller; throws UNAUTHENTICATED when the call was not authenticated.</summary>
+    public static CallerIdentity Caller(this ServerCallContext context, string errorDomain) =>
+        context.GetHttpContext().Items[ItemKey] as CallerIdentity
+        ?? throw RpcErrors.Create(StatusCode.Unauthenticated, "A bearer token is required (Authorization: Bearer <token>).", ErrorReason.Unauthenticated, errorDomain);
 
     /// <summary>
-    /// The caller's source system from the call's metadata. A missing or unknown name is refused with
-    /// PERMISSION_DENIED before anything is read or changed.
+    /// The source system a command from this call comes from: the caller's own, or <c>reviewer</c> for
+    /// the review RPCs (which need the review scope). A client that is no source system (sre, most
+    /// services) is refused with PERMISSION_DENIED before anything is read or changed.
     /// </summary>
     public static SourceSystem SourceSystem(this ServerCallContext context, string errorDomain)
     {
-        var value = context.RequestHeaders.GetValue(Header);
-        if (SourceSystems.Parse(value) is { } source)
+        var caller = context.Caller(errorDomain);
+        if (AccessPolicy.ForRpc(context.Method) == Access.Review)
         {
-            return source;
+            return Domain.SourceSystem.Reviewer;
         }
 
-        var message = string.IsNullOrEmpty(value)
-            ? $"Commands must name the caller's source system in the '{Header}' header (one of {SourceSystems.AllWireNames})."
-            : $"'{value}' in the '{Header}' header is not a source system; use one of {SourceSystems.AllWireNames}.";
-        throw RpcErrors.Create(StatusCode.PermissionDenied, message, ErrorReason.NotPermitted, errorDomain);
+        return caller.Source != Domain.SourceSystem.Unspecified
+            ? caller.Source
+            : throw RpcErrors.Create(StatusCode.PermissionDenied,
+                $"{caller.Client} is not a source system and owns no command; commands come from {SourceSystems.AllWireNames} (see docs/ownership.md).",
+                ErrorReason.NotPermitted, errorDomain);
     }
 }

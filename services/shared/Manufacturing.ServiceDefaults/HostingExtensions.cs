@@ -2,6 +2,8 @@ using System.Text.Json;
 using Google.Protobuf.Reflection;
 using Google.Rpc;
 using Manufacturing.ServiceDefaults.Grpc;
+using Manufacturing.ServiceDefaults.Security;
+using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -23,7 +25,9 @@ public static class HostingExtensions
 {
     /// <summary>
     /// Telemetry (OpenTelemetry traces, metrics and logs; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
-    /// is set), gRPC with JSON transcoding, gRPC health and reflection, and error mapping. Kestrel's
+    /// is set), token validation and the caller checks (<see cref="CallerInterceptor"/>), gRPC with
+    /// JSON transcoding (messages up to <c>Grpc:MaxReceiveMessageBytes</c>, 1 MiB by default), gRPC
+    /// health and reflection, and error mapping. Kestrel's
     /// endpoints come from configuration (<c>Kestrel:Endpoints</c>): an HTTP/2 cleartext port for gRPC
     /// and an HTTP/1.1 port for REST and health.
     /// </summary>
@@ -34,11 +38,14 @@ public static class HostingExtensions
         var identity = new ServiceIdentity(serviceName);
         builder.Services.AddSingleton(identity);
         builder.AddManufacturingTelemetry(serviceName);
+        builder.AddManufacturingAuthentication();
 
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<ExceptionInterceptor>();
+            o.Interceptors.Add<CallerInterceptor>();
             o.EnableDetailedErrors = false;
+            o.MaxReceiveMessageSize = builder.Configuration.GetValue("Grpc:MaxReceiveMessageBytes", 1024 * 1024);
         }).AddJsonTranscoding(o =>
         {
             // REST callers get the same google.rpc error details as gRPC callers; transcoding can only

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Manufacturing.Testing;
+using Manufacturing.TokenTool;
 
 namespace Manufacturing.IntegrationTests.Support;
 
@@ -43,15 +44,68 @@ public sealed class SuiteFixture : IAsyncLifetime
     /// <summary>A gRPC channel to the gateway.</summary>
     public GrpcChannel Gateway { get; private set; } = null!;
 
+    /// <summary>The suite's token issuer: a random ES256 key whose public half the hosts and gateway trust.</summary>
+    public TokenMinter Tokens { get; } = TokenMinter.CreateRandom();
+
+    /// <summary>The vendor of the test purchase orders; the <c>supplier</c> alias is this supplier.</summary>
+    public const string Vendor = "V-100200";
+
     /// <summary>
-    /// Calls through the gateway as <paramref name="sourceSystem"/> (odoo, sap, mes, supplier, quality,
-    /// warehouse, reviewer): every call carries the source-system header the grains check ownership by.
+    /// The identity behind a short alias: <c>sap</c>, <c>odoo</c> (read write), <c>supplier</c>
+    /// (supplier:V-100200), <c>mes</c> (mes:P100), <c>warehouse</c> and <c>quality</c> (those
+    /// services), <c>reviewer</c> (service:buyer-portal with read review); anything else is a client
+    /// name with <paramref name="scopes"/> (read write when none are given).
     /// </summary>
-    public CallInvoker As(string sourceSystem) => Gateway.Intercept(metadata =>
+    public static (string Client, string[] Scopes) Identity(string alias, params string[] scopes) => alias switch
     {
-        metadata.Add("x-mfg-source-system", sourceSystem);
+        "supplier" => ($"supplier:{Vendor}", Or(scopes)),
+        "mes" => ("mes:P100", Or(scopes)),
+        "warehouse" => ("service:warehouse", Or(scopes)),
+        "quality" => ("service:quality", Or(scopes)),
+        "reviewer" => ("service:buyer-portal", scopes.Length == 0 ? ["read", "review"] : scopes),
+        _ => (alias, Or(scopes)),
+    };
+
+    private static string[] Or(string[] scopes) => scopes.Length == 0 ? ["read", "write"] : scopes;
+
+    /// <summary>A valid bearer token for <paramref name="alias"/> (see <see cref="Identity"/>).</summary>
+    public string Token(string alias, params string[] scopes)
+    {
+        var (client, granted) = Identity(alias, scopes);
+        return Tokens.Mint(new TokenRequest { Client = client, Scopes = granted });
+    }
+
+    /// <summary>Calls through the gateway as <paramref name="alias"/> (see <see cref="Identity"/>), with a bearer token.</summary>
+    public CallInvoker As(string alias, params string[] scopes) => Bearer(Gateway, Token(alias, scopes));
+
+    /// <summary>Calls over <paramref name="channel"/> carrying <paramref name="token"/>.</summary>
+    public static CallInvoker Bearer(GrpcChannel channel, string token) => channel.Intercept(metadata =>
+    {
+        metadata.Add("authorization", $"Bearer {token}");
         return metadata;
     });
+
+    /// <summary>An HTTP/1.1 client for the gateway's REST port, as <paramref name="alias"/>.</summary>
+    public HttpClient HttpAs(string alias, params string[] scopes)
+    {
+        var http = new HttpClient { BaseAddress = GatewayHttp.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token(alias, scopes));
+        _httpClients.Add(http);
+        return http;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<HttpClient> _httpClients = [];
+
+    /// <summary>Where the trusted public key is (for hosts a test starts itself).</summary>
+    public string PublicKeyFile { get; } = Path.Combine(Path.GetTempPath(), $"mfg-it-{Guid.NewGuid():N}.pub.pem");
+
+    /// <summary>The settings every host and gateway of the suite gets to trust <see cref="Tokens"/>.</summary>
+    public IReadOnlyDictionary<string, string> AuthenticationSettings => new Dictionary<string, string>
+    {
+        ["Authentication__Issuer"] = DevelopmentKeys.Issuer,
+        ["Authentication__Audience"] = DevelopmentKeys.Audience,
+        ["Authentication__SigningKeyFile"] = PublicKeyFile,
+    };
 
     /// <summary>An HTTP/1.1 client for the gateway's REST port.</summary>
     public HttpClient GatewayHttp { get; private set; } = null!;
@@ -68,11 +122,21 @@ public sealed class SuiteFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ConnectionString = await PostgresServer.CreateTestDatabaseAsync("suite");
+        await File.WriteAllTextAsync(PublicKeyFile, Tokens.PublicKeyPem);
         var clusterId = "it-" + Guid.NewGuid().ToString("N")[..8];
         var gatewayEnvironment = _gatewayEnvironment;
         gatewayEnvironment["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{GatewayRestPort}";
         gatewayEnvironment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{GatewayGrpcPort}";
         gatewayEnvironment["DOTNET_gcServer"] = "0";
+        foreach (var (key, value) in AuthenticationSettings)
+        {
+            gatewayEnvironment[key] = value;
+        }
+
+        // Edge agents get a small bucket here so the flood test runs out of tokens in a few calls.
+        gatewayEnvironment["Gateway__RateLimits__edge__TokenLimit"] = "5";
+        gatewayEnvironment["Gateway__RateLimits__edge__TokensPerPeriod"] = "5";
+        gatewayEnvironment["Gateway__RateLimits__edge__ReplenishmentPeriod"] = "00:01:00";
 
         foreach (var (name, project) in DomainHosts)
         {
@@ -80,7 +144,7 @@ public sealed class SuiteFixture : IAsyncLifetime
             var grpc = Ports.Next();
             _restPorts[name] = rest;
             _grpcPorts[name] = grpc;
-            _hosts[name] = new HostProcess(name, Repository.HostAssembly(project), new Dictionary<string, string>
+            _hosts[name] = new HostProcess(name, Repository.HostAssembly(project), new Dictionary<string, string>(AuthenticationSettings)
             {
                 ["ConnectionStrings__Orleans"] = ConnectionString,
                 ["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{rest}",
@@ -184,6 +248,13 @@ public sealed class SuiteFixture : IAsyncLifetime
     {
         Gateway?.Dispose();
         GatewayHttp?.Dispose();
+        foreach (var http in _httpClients)
+        {
+            http.Dispose();
+        }
+
+        Tokens.Dispose();
+        File.Delete(PublicKeyFile);
         foreach (var host in _hosts.Values.Append(_gateway).Concat(_extraGateways).OfType<HostProcess>())
         {
             host.Dispose();

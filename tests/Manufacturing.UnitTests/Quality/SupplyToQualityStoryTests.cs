@@ -5,6 +5,7 @@ using Manufacturing.Procurement.Domain;
 using Manufacturing.Quality.Domain;
 using Manufacturing.ShopFloor.Domain;
 using Manufacturing.UnitTests.Support;
+using Orleans.Runtime;
 
 namespace Manufacturing.UnitTests.Quality;
 
@@ -15,7 +16,15 @@ namespace Manufacturing.UnitTests.Quality;
 [Collection(ClusterCollection.Name)]
 public sealed class SupplyToQualityStoryTests(ClusterFixture fixture)
 {
-    private static CommandMetadata As(SourceSystem source, string id) => Commands.Meta(id, source);
+    /// <summary>
+    /// Metadata from <paramref name="source"/>; as the hosts do for an authenticated supplier, the
+    /// client name (the order's vendor) goes on the Orleans request context of the calls that follow.
+    /// </summary>
+    private static CommandMetadata As(SourceSystem source, string id, string vendor = "V-100200")
+    {
+        RequestContext.Set(GrainMeters.CallerKey, source == SourceSystem.Supplier ? $"supplier:{vendor}" : SourceSystems.WireName(source));
+        return Commands.Meta(id, source);
+    }
 
     private static CreatePurchaseOrder CreateOrder(SourceSystem erp) => new()
     {
@@ -38,6 +47,23 @@ public sealed class SupplyToQualityStoryTests(ClusterFixture fixture)
         Assert.Contains("the owner is odoo", bySap.Error!.Message, StringComparison.Ordinal);
         Assert.Null(await po.Get());
         Assert.Null((await po.Create(CreateOrder(SourceSystem.Odoo))).Error);
+    }
+
+    [Fact]
+    public async Task A_supplier_acts_only_on_its_own_vendors_orders()
+    {
+        var po = fixture.Grains.GetGrain<IPurchaseOrderGrain>($"P100/PO-{Guid.NewGuid():N}");
+        Assert.Null((await po.Create(CreateOrder(SourceSystem.Odoo))).Error);
+        var confirm = new ConfirmLine { Metadata = As(SourceSystem.Supplier, "conf-1", vendor: "V-999"), LineId = "00010", Quantity = new Quantity(2000, "KG"), Delivery = new DateOnly(2026, 12, 10) };
+
+        var other = await po.ConfirmLine(confirm);
+        RequestContext.Set(GrainMeters.CallerKey, "supplier:V-100200");
+        var own = await po.ConfirmLine(confirm);
+
+        Assert.Equal(DomainErrorCode.NotPermitted, other.Error!.Code);
+        Assert.Contains("supplier:V-999 may not act on", other.Error.Message, StringComparison.Ordinal);
+        Assert.Null(own.Error);
+        Assert.False(own.Duplicate);
     }
 
     [Fact]

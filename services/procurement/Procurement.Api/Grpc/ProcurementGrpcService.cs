@@ -14,6 +14,7 @@ internal sealed class ProcurementGrpcService(IGrainFactory grains, ServiceIdenti
 {
     public override async Task<ListPurchaseOrdersResponse> ListPurchaseOrders(ListPurchaseOrdersRequest request, ServerCallContext context)
     {
+        NoSupplierLists(context);
         var violations = new Violations();
         var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
         var (pageSize, after) = Lists.Paging(request.PageSize, request.PageToken, violations);
@@ -40,6 +41,7 @@ internal sealed class ProcurementGrpcService(IGrainFactory grains, ServiceIdenti
 
     public override async Task<ListPurchaseOrderExceptionsResponse> ListPurchaseOrderExceptions(ListPurchaseOrderExceptionsRequest request, ServerCallContext context)
     {
+        NoSupplierLists(context);
         var violations = new Violations();
         var plant = ResourceNames.ParsePlant(request.Parent, "parent", violations);
         violations.OptionalText(request.Kind, "kind", 64);
@@ -68,6 +70,12 @@ internal sealed class ProcurementGrpcService(IGrainFactory grains, ServiceIdenti
     public override async Task<GetPurchaseOrderResponse> GetPurchaseOrder(GetPurchaseOrderRequest request, ServerCallContext context)
     {
         var order = await grains.ReadAsync<IPurchaseOrderGrain, Domain.PurchaseOrder>(request.Name, "purchaseOrders", service.ErrorDomain, g => g.Get());
+        if (context.Caller(service.ErrorDomain).Vendor is { } vendor && vendor != order.Vendor)
+        {
+            throw RpcErrors.Create(StatusCode.PermissionDenied, $"supplier:{vendor} may read only its own purchase orders; {order.Name} is vendor {order.Vendor}'s.",
+                Common.V1.ErrorReason.NotPermitted, service.ErrorDomain);
+        }
+
         return new GetPurchaseOrderResponse { PurchaseOrder = order.ToProto() };
     }
 
@@ -160,6 +168,16 @@ internal sealed class ProcurementGrpcService(IGrainFactory grains, ServiceIdenti
             };
         }, (g, c) => g.ResolveException(c), request.Name);
         return new ResolvePurchaseOrderExceptionResponse { PurchaseOrder = order.ToProto(), Outcome = outcome };
+    }
+
+    /// <summary>Lists span vendors; a supplier reads its own orders one by one.</summary>
+    private void NoSupplierLists(ServerCallContext context)
+    {
+        if (context.Caller(service.ErrorDomain).Vendor is { } vendor)
+        {
+            throw RpcErrors.Create(StatusCode.PermissionDenied, $"supplier:{vendor} may not list a plant's purchase orders; read your own with GetPurchaseOrder.",
+                Common.V1.ErrorReason.NotPermitted, service.ErrorDomain);
+        }
     }
 
     /// <summary>

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Manufacturing.Common.V1;
+using Manufacturing.ServiceDefaults.Grpc;
+using Manufacturing.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Manufacturing.Gateway.Security;
+
+/// <summary>The gateway's limits, from configuration section <c>Gateway</c>.</summary>
+internal sealed class GatewayLimits
+{
+    private readonly IConfiguration _configuration;
+    private readonly ConcurrentDictionary<string, RateLimiter> _buckets = new(StringComparer.Ordinal);
+
+    public GatewayLimits(IConfiguration configuration)
+    {
+        _configuration = configuration;
+        MaxRequestBodyBytes = configuration.GetValue("Gateway:MaxRequestBodyBytes", 1024L * 1024);
+        DefaultDeadline = configuration.GetValue("Gateway:DefaultDeadline", TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>The largest request body (REST) or gRPC message the gateway forwards.</summary>
+    public long MaxRequestBodyBytes { get; }
+
+    /// <summary>The deadline given to gRPC calls that carry none (<c>grpc-timeout</c>).</summary>
+    public TimeSpan DefaultDeadline { get; }
+
+    /// <summary>
+    /// Takes one token from the caller's bucket. Each client has its own token bucket, sized by its
+    /// class (<c>Gateway:RateLimits:{class}:…</c>, falling back to <c>Gateway:RateLimits:default:…</c>).
+    /// </summary>
+    public RateLimitLease Acquire(CallerIdentity caller) =>
+        _buckets.GetOrAdd(caller.Client, _ => new TokenBucketRateLimiter(BucketFor(caller.RateClass))).AttemptAcquire();
+
+    private TokenBucketRateLimiterOptions BucketFor(string rateClass)
+    {
+        string? Setting(string name) => _configuration[$"Gateway:RateLimits:{rateClass}:{name}"] ?? _configuration[$"Gateway:RateLimits:default:{name}"];
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = int.TryParse(Setting("TokenLimit"), out var limit) ? limit : 200,
+            TokensPerPeriod = int.TryParse(Setting("TokensPerPeriod"), out var tokens) ? tokens : 100,
+            ReplenishmentPeriod = TimeSpan.TryParse(Setting("ReplenishmentPeriod"), System.Globalization.CultureInfo.InvariantCulture, out var period) ? period : TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
+    }
+}
+
+/// <summary>
+/// The gateway's governance, in front of every proxied route: identity headers from outside are
+/// stripped; the bearer token is validated; the caller's scopes are checked against the access table
+/// (<see cref="AccessPolicy"/>); a plant-fenced caller may not name another plant in the path; each
+/// client has a token-bucket rate limit; bodies are capped; gRPC calls without a deadline get one.
+/// Refusals answer gRPC callers with a gRPC status (and google.rpc details) and REST callers with the
+/// matching HTTP status and a google.rpc.Status JSON body.
+/// </summary>
+internal sealed partial class GatewayGuard(Authenticator authenticator, GatewayLimits limits, ILogger<GatewayGuard> logger)
+{
+    private const string ErrorDomain = "gateway.manufacturing";
+
+    /// <summary>Request headers that only the suite itself may set; removed from every incoming request.</summary>
+    public static readonly string[] IdentityHeaders = ["x-mfg-source-system", "x-mfg-client", "x-mfg-identity", "x-mfg-plant", "x-forwarded-client-cert"];
+
+    public async Task InvokeAsync(HttpContext context, Func<Task> next)
+    {
+        var request = context.Request;
+        foreach (var header in IdentityHeaders)
+        {
+            request.Headers.Remove(header);
+        }
+
+        var grpc = request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
+        var path = request.Path.Value ?? "";
+        var access = grpc ? AccessPolicy.ForRpc(path) : AccessPolicy.ForRest(request.Method, path);
+        if (access != Access.Anonymous)
+        {
+            var outcome = await authenticator.AuthenticateAsync(context);
+            if (outcome.Unauthenticated is { } unauthenticated)
+            {
+                await RefuseAsync(context, grpc, StatusCode.Unauthenticated, ErrorReason.Unauthenticated, unauthenticated, "");
+                return;
+            }
+
+            if (outcome.Denied is { } denied)
+            {
+                await RefuseAsync(context, grpc, StatusCode.PermissionDenied, ErrorReason.NotPermitted, denied, "");
+                return;
+            }
+
+            var caller = outcome.Identity!;
+            if (AccessPolicy.Refusal(caller, access, path) is { } scope)
+            {
+                await RefuseAsync(context, grpc, StatusCode.PermissionDenied, ErrorReason.ScopeMissing, scope, caller.Client);
+                return;
+            }
+
+            if (Tenancy.PathRefusal(caller, path) is { } tenancy)
+            {
+                await RefuseAsync(context, grpc, StatusCode.PermissionDenied, ErrorReason.OtherPlant, tenancy, caller.Client);
+                return;
+            }
+
+            using var lease = limits.Acquire(caller);
+            if (!lease.IsAcquired)
+            {
+                var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+                await RefuseAsync(context, grpc, StatusCode.ResourceExhausted, ErrorReason.RateLimited,
+                    $"{caller.Client} exceeded its rate limit ({caller.RateClass} class); retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.", caller.Client, retryAfter);
+                return;
+            }
+        }
+
+        if (request.ContentLength > limits.MaxRequestBodyBytes)
+        {
+            await RefuseAsync(context, grpc, StatusCode.ResourceExhausted, ErrorReason.TooLarge,
+                $"The request body is {request.ContentLength} bytes; the gateway accepts at most {limits.MaxRequestBodyBytes}.", "");
+            return;
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            // gRPC bodies carry a 5-byte frame header per message; the service's own message limit answers first.
+            bodyLimit.MaxRequestBodySize = limits.MaxRequestBodyBytes + (grpc ? 16 * 1024 : 0);
+        }
+
+        if (grpc && !request.Headers.ContainsKey("grpc-timeout"))
+        {
+            request.Headers["grpc-timeout"] = $"{(long)limits.DefaultDeadline.TotalMilliseconds}m";
+        }
+
+        await next();
+    }
+
+    private async Task RefuseAsync(HttpContext context, bool grpc, StatusCode code, ErrorReason reason, string message, string client, TimeSpan? retryAfter = null)
+    {
+        LogRefused(logger, context.Request.Method, context.Request.Path.Value ?? "", client.Length == 0 ? "(unauthenticated)" : client, code, message);
+        var status = new Google.Rpc.Status { Code = (int)code, Message = message };
+        status.Details.Add(Any.Pack(new ErrorInfo { Reason = RpcErrors.ReasonName(reason), Domain = ErrorDomain }));
+        var response = context.Response;
+        if (retryAfter is { } wait)
+        {
+            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(wait) }));
+            response.Headers.RetryAfter = ((long)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (grpc)
+        {
+            // A trailers-only gRPC response: the status travels in the (only) header block.
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "application/grpc";
+            response.Headers["grpc-status"] = ((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+            response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(status.ToByteArray());
+            return;
+        }
+
+        response.StatusCode = code switch
+        {
+            StatusCode.Unauthenticated => StatusCodes.Status401Unauthorized,
+            StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
+            StatusCode.ResourceExhausted when reason == ErrorReason.TooLarge => StatusCodes.Status413PayloadTooLarge,
+            StatusCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
+            _ => StatusCodes.Status400BadRequest,
+        };
+        if (code == StatusCode.Unauthenticated)
+        {
+            response.Headers.WWWAuthenticate = "Bearer";
+        }
+
+        response.ContentType = "application/json";
+        await response.WriteAsync(StatusJson(status));
+    }
+
+    // google.rpc.Status as grpc-gateway / JSON transcoding write it: {"code", "message", "details": [{"@type", …}]}.
+    private static string StatusJson(Google.Rpc.Status status) =>
+        new JsonFormatter(new JsonFormatter.Settings(false, Google.Protobuf.Reflection.TypeRegistry.FromMessages(ErrorInfo.Descriptor, RetryInfo.Descriptor))).Format(status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway refused {Method} {Path} for {Client}: {Code} {Reason}")]
+    private static partial void LogRefused(ILogger logger, string method, string path, string client, StatusCode code, string reason);
+}
