@@ -35,6 +35,16 @@ trap stop_all INT TERM EXIT
 echo "==> Building ($configuration)"
 dotnet build Microservices.sln -c "$configuration" -nologo -v q -clp:ErrorsOnly
 
+# Every caller needs a bearer token. Locally the suite trusts the development key that
+# tools/token signs with (made once in ~/.config/manufacturing); production configures a real
+# issuer instead (docs/security.md).
+token_tool="tools/Manufacturing.TokenTool/bin/$configuration/net10.0/Manufacturing.TokenTool.dll"
+dotnet "$token_tool" keygen >/dev/null
+export Authentication__Issuer=mfg-dev Authentication__Audience=manufacturing
+Authentication__SigningKeyFile="$(dotnet "$token_tool" public-key)"
+export Authentication__SigningKeyFile
+echo "!!! Tokens: trusting the DEVELOPMENT signing key $Authentication__SigningKeyFile (mint with tools/token)."
+
 if [ -n "$(pg_bindir)" ]; then
   pgdata="$data/postgres"
   if (echo >"/dev/tcp/127.0.0.1/$pg_port") 2>/dev/null && [ ! -f "$pgdata/postmaster.pid" ]; then
@@ -85,9 +95,11 @@ cat <<'MSG'
     Gateway REST, health, docs: http://127.0.0.1:8080   (GET /healthz, GET /)
     Gateway gRPC (h2c):         127.0.0.1:8081
 
+    Every call needs a bearer token; tools/token mints development ones (client, then scopes):
+      ODOO=$(tools/token odoo read write)
     Release a production order:
       curl -s -X POST http://127.0.0.1:8080/shop-floor/v1/plants/P100/productionOrders:release \
-        -H 'content-type: application/json' -H 'x-mfg-source-system: odoo' -d '{
+        -H 'content-type: application/json' -H "authorization: Bearer $ODOO" -d '{
           "productionOrderId": "WO-000123",
           "productionOrder": {
             "product": "BIKE-26", "quantity": {"value": "25", "unitOfMeasure": "EA"},
@@ -96,7 +108,7 @@ cat <<'MSG'
             "plannedStartTime": "2026-12-01T06:00:00Z", "plannedEndTime": "2026-12-01T14:00:00Z"},
           "metadata": {"messageId": "erp-4711", "occurredAt": "2026-11-23T08:00:00Z"}}'
     Read it back:
-      curl -s http://127.0.0.1:8080/shop-floor/v1/plants/P100/productionOrders/WO-000123
+      curl -s http://127.0.0.1:8080/shop-floor/v1/plants/P100/productionOrders/WO-000123 -H "authorization: Bearer $ODOO"
 
     The whole domain story (SAP purchase order to scrapped lot), checked step by step:
       tools/demo/supply-to-scrap.sh

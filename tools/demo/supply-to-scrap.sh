@@ -8,7 +8,9 @@
 # Each step prints what it sent and the answer, and the script stops (exit 1) when an answer is not
 # the expected one. Every run uses fresh ids, so it can be repeated.
 # Needs curl and jq. MFG_GATEWAY overrides the gateway address (default http://127.0.0.1:8080).
+# Each system calls with its own development bearer token (tools/token; ./run.sh trusts its key).
 set -euo pipefail
+cd "$(dirname "$0")/../.."
 
 gateway="${MFG_GATEWAY:-http://127.0.0.1:8080}"
 run="$(date +%s)"
@@ -18,16 +20,26 @@ inspection="INSP-$run"
 order="WO-$run"
 at='"occurredAt": "2026-11-23T08:00:00Z"'
 
-# call SOURCE METHOD PATH [BODY]: prints the HTTP status and the JSON answer; sets $status and $body.
+# The identities of the story's systems, and a token for each.
+declare -A token
+token[sap]="$(tools/token sap read write)"
+token[odoo]="$(tools/token odoo read write)"
+token[supplier]="$(tools/token supplier:V-100200 read write)"
+token[reviewer]="$(tools/token service:buyer-portal read review)"
+token[warehouse]="$(tools/token service:warehouse read write)"
+token[quality]="$(tools/token service:quality read write)"
+token[mes]="$(tools/token mes:P200 read write)"
+
+# call WHO METHOD PATH [BODY]: prints the HTTP status and the JSON answer; sets $status and $body.
 call() {
   local source="$1" method="$2" path="$3" data="${4:-}"
   local out
   out="$(mktemp)"
   if [ -n "$data" ]; then
     status="$(curl -s -o "$out" -w '%{http_code}' -X "$method" "$gateway$path" \
-      -H 'content-type: application/json' -H "x-mfg-source-system: $source" -d "$data")"
+      -H 'content-type: application/json' -H "authorization: Bearer ${token[$source]}" -d "$data")"
   else
-    status="$(curl -s -o "$out" -w '%{http_code}' -X "$method" "$gateway$path" -H "x-mfg-source-system: $source")"
+    status="$(curl -s -o "$out" -w '%{http_code}' -X "$method" "$gateway$path" -H "authorization: Bearer ${token[$source]}")"
   fi
   body="$(cat "$out")"
   rm -f "$out"
