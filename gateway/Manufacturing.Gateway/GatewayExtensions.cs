@@ -17,7 +17,9 @@ internal static class GatewayExtensions
     public static WebApplicationBuilder AddManufacturingGateway(this WebApplicationBuilder builder)
     {
         builder.AddManufacturingTelemetry("gateway");
+        builder.Services.AddSingleton(new ServiceIdentity("gateway"));
         builder.AddManufacturingAuthentication();
+        builder.AddManufacturingAudit();
         builder.Services.AddSingleton<GatewayLimits>();
         builder.Services.AddSingleton<GatewayGuard>();
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));

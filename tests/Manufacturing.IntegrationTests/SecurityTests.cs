@@ -94,6 +94,7 @@ public sealed class SecurityTests(SuiteFixture suite)
         var otherVendorPo = await OtherVendorPurchaseOrderAsync();
         var before = await ReadAllAsync(world, otherVendorPo);
         var (call, expected, reason) = Attack(attack, world, otherVendorPo);
+        var started = DateTime.UtcNow;
 
         var error = await Assert.ThrowsAsync<RpcException>(call);
 
@@ -104,6 +105,19 @@ public sealed class SecurityTests(SuiteFixture suite)
         }
 
         Assert.Equal(before, await ReadAllAsync(world, otherVendorPo));
+        await AssertAuditedAsync(started, expected);
+    }
+
+    /// <summary>Waits (at most 15 s) for the refusal's record in the audit trail, read as sre through the gateway.</summary>
+    private async Task AssertAuditedAsync(DateTime since, StatusCode status)
+    {
+        var name = string.Concat(status.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? $"_{c}" : $"{char.ToUpperInvariant(c)}"));
+        var audit = new Manufacturing.Governance.V1.AuditService.AuditServiceClient(suite.As("sre", "read"));
+        var found = await Eventually(() => audit.ListAuditRecordsAsync(new Manufacturing.Governance.V1.ListAuditRecordsRequest
+        {
+            StartTime = Timestamp.FromDateTime(since), PageSize = 500,
+        }).ResponseAsync, r => r.Records.Any(a => a.Outcome == "REFUSED" && a.Status == name));
+        Assert.Contains(found.Records, a => a.Outcome == "REFUSED" && a.Status == name && a.Reason.Length > 0 && a.Rpc.Length > 0);
     }
 
     private (Func<Task> Call, StatusCode Expected, string? Reason) Attack(string attack, World world, PurchaseOrder otherVendorPo)
@@ -238,6 +252,7 @@ public sealed class SecurityTests(SuiteFixture suite)
     {
         var world = await ArrangeAsync();
         var before = await ReadAllAsync(world, await OtherVendorPurchaseOrderAsync());
+        var started = DateTime.UtcNow;
         using var http = new HttpClient { BaseAddress = suite.GatewayHttp.BaseAddress };
         if (who.Length > 0)
         {
@@ -262,12 +277,19 @@ public sealed class SecurityTests(SuiteFixture suite)
         }
 
         Assert.Equal(before, await ReadAllAsync(world, await OtherVendorPurchaseOrderAsync()));
+        await AssertAuditedAsync(started, expected switch
+        {
+            HttpStatusCode.Unauthorized => StatusCode.Unauthenticated,
+            HttpStatusCode.Forbidden => StatusCode.PermissionDenied,
+            _ => StatusCode.ResourceExhausted,
+        });
     }
 
     [Fact]
     public async Task A_flood_beyond_the_rate_limit_gets_resource_exhausted_with_retry_after()
     {
         // The suite gives edge clients a bucket of 5 calls per minute; at most 20 calls are made.
+        var started = DateTime.UtcNow;
         var client = ShopFloor(suite.As("edge:P777", "read"));
         RpcException? limited = null;
         for (var i = 0; i < 20 && limited is null; i++)
@@ -288,5 +310,40 @@ public sealed class SecurityTests(SuiteFixture suite)
         Assert.Equal("RATE_LIMITED", status.GetDetail<ErrorInfo>().Reason);
         Assert.True(status.GetDetail<RetryInfo>().RetryDelay.ToTimeSpan() > TimeSpan.Zero);
         Assert.NotNull(limited.Trailers.GetValue("retry-after"));
+        await AssertAuditedAsync(started, StatusCode.ResourceExhausted);
+    }
+
+    [Fact]
+    public async Task Accepted_commands_are_audited_with_identity_source_and_message_id_and_readable_by_reviewers_only()
+    {
+        var request = Release(Unique("WO"));
+        await ShopFloor(suite.As("odoo")).ReleaseProductionOrderAsync(request);
+        var name = $"plants/P100/productionOrders/{request.ProductionOrderId}";
+
+        var reviewer = new Manufacturing.Governance.V1.AuditService.AuditServiceClient(suite.As("reviewer"));
+        var records = await Eventually(() => reviewer.ListAuditRecordsAsync(new Manufacturing.Governance.V1.ListAuditRecordsRequest { Resource = name }).ResponseAsync,
+            r => r.Records.Count > 0);
+        var denied = await Assert.ThrowsAsync<RpcException>(() => new Manufacturing.Governance.V1.AuditService.AuditServiceClient(suite.As("mes"))
+            .ListAuditRecordsAsync(new Manufacturing.Governance.V1.ListAuditRecordsRequest { Resource = name }).ResponseAsync);
+
+        var record = Assert.Single(records.Records);
+        Assert.Equal(("shop-floor", "odoo", "odoo", request.Metadata.MessageId, "ACCEPTED", "OK"),
+            (record.Component, record.Identity, record.SourceSystem, record.MessageId, record.Outcome, record.Status));
+        Assert.Equal("/manufacturing.shop_floor.v1.ShopFloorService/ReleaseProductionOrder", record.Rpc);
+        Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_audit_table_refuses_updates_and_deletes()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(suite.ConnectionString);
+        await connection.OpenAsync();
+
+        foreach (var sql in new[] { "UPDATE mfg_audit_records SET outcome = 'ACCEPTED'", "DELETE FROM mfg_audit_records", "TRUNCATE mfg_audit_records" })
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            var error = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => command.ExecuteNonQueryAsync());
+            Assert.Contains("append-only", error.MessageText, StringComparison.Ordinal);
+        }
     }
 }

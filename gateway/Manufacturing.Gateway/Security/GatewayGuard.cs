@@ -6,8 +6,10 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
 using Manufacturing.Common.V1;
+using Manufacturing.ServiceDefaults;
 using Manufacturing.ServiceDefaults.Grpc;
 using Manufacturing.ServiceDefaults.Security;
+using System.Buffers;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Manufacturing.Gateway.Security;
@@ -60,7 +62,7 @@ internal sealed class GatewayLimits
 /// Refusals answer gRPC callers with a gRPC status (and google.rpc details) and REST callers with the
 /// matching HTTP status and a google.rpc.Status JSON body.
 /// </summary>
-internal sealed partial class GatewayGuard(Authenticator authenticator, GatewayLimits limits, ILogger<GatewayGuard> logger)
+internal sealed partial class GatewayGuard(Authenticator authenticator, GatewayLimits limits, AuditTrail audit, ILogger<GatewayGuard> logger)
 {
     private const string ErrorDomain = "gateway.manufacturing";
 
@@ -106,6 +108,7 @@ internal sealed partial class GatewayGuard(Authenticator authenticator, GatewayL
                 return;
             }
 
+            context.Items[CallerItem] = caller.Client;
             using var lease = limits.Acquire(caller);
             if (!lease.IsAcquired)
             {
@@ -119,7 +122,14 @@ internal sealed partial class GatewayGuard(Authenticator authenticator, GatewayL
         if (request.ContentLength > limits.MaxRequestBodyBytes)
         {
             await RefuseAsync(context, grpc, StatusCode.ResourceExhausted, ErrorReason.TooLarge,
-                $"The request body is {request.ContentLength} bytes; the gateway accepts at most {limits.MaxRequestBodyBytes}.", "");
+                $"The request body is {request.ContentLength} bytes; the gateway accepts at most {limits.MaxRequestBodyBytes}.", CallerOf(context));
+            return;
+        }
+
+        if (grpc && UnaryMethods.Contains(path) && await FirstMessageLengthAsync(request) is { } length && length > limits.MaxRequestBodyBytes)
+        {
+            await RefuseAsync(context, grpc, StatusCode.ResourceExhausted, ErrorReason.TooLarge,
+                $"The gRPC message is {length} bytes; the gateway accepts at most {limits.MaxRequestBodyBytes}.", CallerOf(context));
             return;
         }
 
@@ -137,9 +147,61 @@ internal sealed partial class GatewayGuard(Authenticator authenticator, GatewayL
         await next();
     }
 
+    private const string CallerItem = "mfg.gateway.caller";
+
+    private static string CallerOf(HttpContext context) => context.Items[CallerItem] as string ?? "";
+
+    /// <summary>The unary RPCs of the suite's contracts (their request is one message, so its size can be read up front).</summary>
+    private static readonly HashSet<string> UnaryMethods = typeof(Manufacturing.Common.V1.CommandReflection).Assembly.GetTypes()
+        .Where(t => t.Name.EndsWith("Reflection", StringComparison.Ordinal))
+        .Select(t => t.GetProperty("Descriptor", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null))
+        .OfType<Google.Protobuf.Reflection.FileDescriptor>()
+        .SelectMany(f => f.Services).SelectMany(s => s.Methods)
+        .Where(m => !m.IsClientStreaming && !m.IsServerStreaming)
+        .Select(m => $"/{m.Service.FullName}/{m.Name}")
+        .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The declared length of a unary gRPC request's message, from its 5-byte frame header, peeked
+    /// without consuming the body (the proxy forwards it unchanged); null when the body ends sooner.
+    /// </summary>
+    private static async Task<long?> FirstMessageLengthAsync(Microsoft.AspNetCore.Http.HttpRequest request)
+    {
+        var reader = request.BodyReader;
+        var result = await reader.ReadAtLeastAsync(5, request.HttpContext.RequestAborted);
+        var buffer = result.Buffer;
+        try
+        {
+            if (buffer.Length < 5)
+            {
+                return null;
+            }
+
+            Span<byte> header = stackalloc byte[5];
+            buffer.Slice(0, 5).CopyTo(header);
+            return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        }
+        finally
+        {
+            reader.AdvanceTo(buffer.Start);
+        }
+    }
+
     private async Task RefuseAsync(HttpContext context, bool grpc, StatusCode code, ErrorReason reason, string message, string client, TimeSpan? retryAfter = null)
     {
-        LogRefused(logger, context.Request.Method, context.Request.Path.Value ?? "", client.Length == 0 ? "(unauthenticated)" : client, code, message);
+        var path = context.Request.Path.Value ?? "";
+        LogRefused(logger, context.Request.Method, path, client.Length == 0 ? AuditRecord.Unauthenticated : client, code, message);
+        await audit.RecordAsync(new AuditRecord
+        {
+            Component = "gateway",
+            Identity = client.Length == 0 ? AuditRecord.Unauthenticated : client,
+            CorrelationId = context.Request.Headers[Correlation.HeaderName].ToString(),
+            Resource = grpc ? "" : ResourceOf(path),
+            Rpc = grpc ? path : $"{context.Request.Method} {path}",
+            Outcome = AuditRecord.Refused,
+            Status = AuditFields.StatusName(code),
+            Reason = $"{RpcErrors.ReasonName(reason)}: {message}",
+        });
         var status = new Google.Rpc.Status { Code = (int)code, Message = message };
         status.Details.Add(Any.Pack(new ErrorInfo { Reason = RpcErrors.ReasonName(reason), Domain = ErrorDomain }));
         var response = context.Response;
@@ -175,6 +237,20 @@ internal sealed partial class GatewayGuard(Authenticator authenticator, GatewayL
 
         response.ContentType = "application/json";
         await response.WriteAsync(StatusJson(status));
+    }
+
+    /// <summary>The resource name in a REST path: <c>/shop-floor/v1/plants/P100/productionOrders/WO-1:start</c> → <c>plants/P100/productionOrders/WO-1</c>.</summary>
+    private static string ResourceOf(string path)
+    {
+        var start = path.IndexOf("/plants/", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return "";
+        }
+
+        var name = path[(start + 1)..];
+        var verb = name.LastIndexOf(':');
+        return verb > 0 ? name[..verb] : name;
     }
 
     // google.rpc.Status as grpc-gateway / JSON transcoding write it: {"code", "message", "details": [{"@type", …}]}.

@@ -39,11 +39,13 @@ public static class HostingExtensions
         builder.Services.AddSingleton(identity);
         builder.AddManufacturingTelemetry(serviceName);
         builder.AddManufacturingAuthentication();
+        builder.AddManufacturingAudit();
 
         builder.Services.AddGrpc(o =>
         {
-            o.Interceptors.Add<ExceptionInterceptor>();
+            // Outermost first: the caller checks see (and audit) the errors ExceptionInterceptor mapped.
             o.Interceptors.Add<CallerInterceptor>();
+            o.Interceptors.Add<ExceptionInterceptor>();
             o.EnableDetailedErrors = false;
             o.MaxReceiveMessageSize = builder.Configuration.GetValue("Grpc:MaxReceiveMessageBytes", 1024 * 1024);
         }).AddJsonTranscoding(o =>

@@ -133,6 +133,9 @@ public sealed class SuiteFixture : IAsyncLifetime
             gatewayEnvironment[key] = value;
         }
 
+        // The gateway writes its refusals to the suite's audit trail.
+        gatewayEnvironment["ConnectionStrings__Audit"] = ConnectionString;
+
         // Edge agents get a small bucket here so the flood test runs out of tokens in a few calls.
         gatewayEnvironment["Gateway__RateLimits__edge__TokenLimit"] = "5";
         gatewayEnvironment["Gateway__RateLimits__edge__TokensPerPeriod"] = "5";

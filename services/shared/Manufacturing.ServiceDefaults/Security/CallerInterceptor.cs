@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Manufacturing.Common.V1;
+using Manufacturing.Domain;
 using Manufacturing.Grains;
 using Manufacturing.ServiceDefaults.Grpc;
 using Microsoft.Extensions.Logging;
@@ -13,89 +14,188 @@ namespace Manufacturing.ServiceDefaults.Security;
 /// Defence in depth: every service authenticates the caller's token itself and applies the same
 /// access table and plant tenancy as the gateway, so a caller that reaches a service directly gets
 /// nothing it could not get through the gateway. The identity is put on the call for
-/// <see cref="CallerSource"/> and on the Orleans request context for the grains.
+/// <see cref="CallerSource"/> and on the Orleans request context for the grains. Every command's
+/// outcome and every refusal is written to the audit trail.
 /// </summary>
-public sealed partial class CallerInterceptor(Authenticator authenticator, ServiceIdentity service, ILogger<CallerInterceptor> logger) : Interceptor
+public sealed partial class CallerInterceptor(Authenticator authenticator, AuditTrail audit, ServiceIdentity service, ILogger<CallerInterceptor> logger) : Interceptor
 {
+    private static readonly HashSet<StatusCode> Refusals = [StatusCode.Unauthenticated, StatusCode.PermissionDenied, StatusCode.InvalidArgument, StatusCode.ResourceExhausted];
+
     /// <inheritdoc />
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        Enter(await AdmitAsync(context, request as IMessage));
-        return await continuation(request, context);
+        var call = await AdmitAsync(context, request as IMessage);
+        Enter(context);
+        try
+        {
+            var response = await continuation(request, context);
+            await AuditAsync(call, StatusCode.OK, "");
+            return response;
+        }
+        catch (RpcException e)
+        {
+            await AuditAsync(call, e.StatusCode, Reason(e));
+            throw;
+        }
     }
 
     /// <inheritdoc />
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        Enter(await AdmitAsync(context, request as IMessage));
+        await AdmitAsync(context, request as IMessage);
+        Enter(context);
         await continuation(request, responseStream, context);
     }
 
     /// <inheritdoc />
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        Enter(await AdmitAsync(context, null));
+        await AdmitAsync(context, null);
+        Enter(context);
         return await continuation(requestStream, context);
     }
 
     /// <inheritdoc />
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        Enter(await AdmitAsync(context, null));
+        await AdmitAsync(context, null);
+        Enter(context);
         await continuation(requestStream, responseStream, context);
     }
 
-    // The request context is async-local: it must be set in the handler that calls the continuation,
-    // not inside AdmitAsync, whose changes are undone when it returns.
-    private static void Enter(CallerIdentity? caller)
+    // The Orleans request context is async-local: it is set in the handler that then calls the
+    // continuation (a change made inside an awaited async method is undone when that method returns).
+    private static void Enter(ServerCallContext context)
     {
-        if (caller is not null)
+        if (context.GetHttpContext().Items[CallerSource.ItemKey] is CallerIdentity caller)
         {
             RequestContext.Set(GrainMeters.CallerKey, caller.Client);
         }
     }
 
-    private async Task<CallerIdentity?> AdmitAsync(ServerCallContext context, IMessage? request)
+    /// <summary>What the audit trail needs to know about an admitted call.</summary>
+    private sealed record Call(Access Access, AuditRecord Record);
+
+    // Admits the call or throws its refusal (audited).
+    private Task<Call?> AdmitAsync(ServerCallContext context, IMessage? request)
     {
         var access = AccessPolicy.ForRpc(context.Method);
         if (access == Access.Anonymous)
         {
-            return null;
+            return Task.FromResult<Call?>(null);
         }
 
+        return AuthenticateAsync(context, request, access);
+    }
+
+    private async Task<Call?> AuthenticateAsync(ServerCallContext context, IMessage? request, Access access)
+    {
         var http = context.GetHttpContext();
+        var record = new AuditRecord
+        {
+            Component = service.Name,
+            Identity = AuditRecord.Unauthenticated,
+            CorrelationId = http.Request.Headers[Correlation.HeaderName].ToString(),
+            MessageId = request is null ? "" : AuditFields.MessageId(request),
+            Resource = request is null ? "" : AuditFields.Resource(request),
+            Rpc = context.Method,
+            Outcome = AuditRecord.Refused,
+            Status = "",
+        };
         var outcome = await authenticator.AuthenticateAsync(http);
         if (outcome.Unauthenticated is { } unauthenticated)
         {
-            throw Refuse(context, StatusCode.Unauthenticated, ErrorReason.Unauthenticated, unauthenticated, "");
+            throw await RefuseAsync(record, StatusCode.Unauthenticated, ErrorReason.Unauthenticated, unauthenticated);
         }
 
         if (outcome.Denied is { } denied)
         {
-            throw Refuse(context, StatusCode.PermissionDenied, ErrorReason.NotPermitted, denied, "");
+            throw await RefuseAsync(record, StatusCode.PermissionDenied, ErrorReason.NotPermitted, denied);
         }
 
         var caller = outcome.Identity!;
+        record = record with
+        {
+            Identity = caller.Client,
+            SourceSystem = access == Access.Review ? SourceSystems.WireName(SourceSystem.Reviewer)
+                : caller.Source == SourceSystem.Unspecified ? "" : SourceSystems.WireName(caller.Source),
+        };
         if (AccessPolicy.Refusal(caller, access, context.Method) is { } scope)
         {
-            throw Refuse(context, StatusCode.PermissionDenied, ErrorReason.ScopeMissing, scope, caller.Client);
+            throw await RefuseAsync(record, StatusCode.PermissionDenied, ErrorReason.ScopeMissing, scope);
         }
 
         if (request is not null && Tenancy.MessageRefusal(caller, request) is { } tenancy)
         {
-            throw Refuse(context, StatusCode.PermissionDenied, ErrorReason.OtherPlant, tenancy, caller.Client);
+            throw await RefuseAsync(record, StatusCode.PermissionDenied, ErrorReason.OtherPlant, tenancy);
         }
 
         http.Items[CallerSource.ItemKey] = caller;
-        return caller;
+        return new Call(access, record);
     }
 
-    private RpcException Refuse(ServerCallContext context, StatusCode code, ErrorReason reason, string message, string client)
+    /// <summary>Commands are audited whatever their outcome; reads only when refused.</summary>
+    private async Task AuditAsync(Call? call, StatusCode code, string reason)
     {
-        LogRefused(logger, context.Method, client.Length == 0 ? "(unauthenticated)" : client, code, message);
-        return RpcErrors.Create(code, message, reason, service.ErrorDomain);
+        if (call is null || (call.Access is not (Access.Write or Access.Review) && !Refusals.Contains(code)))
+        {
+            return;
+        }
+
+        await audit.RecordAsync(call.Record with
+        {
+            Outcome = code == StatusCode.OK ? AuditRecord.Accepted : AuditRecord.Refused,
+            Status = AuditFields.StatusName(code),
+            Reason = reason,
+        });
     }
+
+    private async Task<RpcException> RefuseAsync(AuditRecord record, StatusCode code, ErrorReason reason, string message)
+    {
+        LogRefused(logger, record.Rpc, record.Identity, code, message);
+        var error = RpcErrors.Create(code, message, reason, service.ErrorDomain);
+        await audit.RecordAsync(record with { Status = AuditFields.StatusName(code), Reason = Reason(error) });
+        return error;
+    }
+
+    private static string Reason(RpcException error) =>
+        error.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>() is { } info ? $"{info.Reason}: {error.Status.Detail}" : error.Status.Detail;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} for {Client}: {Code} {Reason}")]
     private static partial void LogRefused(ILogger logger, string method, string client, StatusCode code, string reason);
+}
+
+/// <summary>The audited fields of a request, read from the message without knowing its type.</summary>
+public static class AuditFields
+{
+    /// <summary>The command's <c>metadata.message_id</c>, or empty.</summary>
+    public static string MessageId(IMessage request) =>
+        request.Descriptor.FindFieldByName("metadata")?.Accessor.GetValue(request) is Manufacturing.Common.V1.CommandMetadata metadata ? metadata.MessageId : "";
+
+    /// <summary>
+    /// The resource the request names: its first top-level resource name, or for a create
+    /// (<c>parent</c> plus <c>{thing}_id</c>) the name it creates.
+    /// </summary>
+    public static string Resource(IMessage request)
+    {
+        var fields = request.Descriptor.Fields.InFieldNumberOrder().Where(f => f.FieldType == Google.Protobuf.Reflection.FieldType.String && !f.IsRepeated).ToList();
+        string Value(Google.Protobuf.Reflection.FieldDescriptor f) => (string)f.Accessor.GetValue(request);
+        var parent = fields.FirstOrDefault(f => f.Name == "parent");
+        var id = fields.FirstOrDefault(f => f.Name.EndsWith("_id", StringComparison.Ordinal) && f.Name != "line_id" && f.Name != "operation_id");
+        if (parent is not null && id is not null && Value(parent).StartsWith("plants/", StringComparison.Ordinal) && Value(id).Length > 0)
+        {
+            var words = id.Name[..^3].Split('_');
+            var collection = words[0] + string.Concat(words.Skip(1).Select(w => char.ToUpperInvariant(w[0]) + w[1..])) + "s";
+            return $"{Value(parent)}/{collection}/{Value(id)}";
+        }
+
+        return fields.Select(Value).FirstOrDefault(v => v.StartsWith("plants/", StringComparison.Ordinal)) ?? "";
+    }
+
+    /// <summary>The gRPC status code's canonical name (<c>PERMISSION_DENIED</c>).</summary>
+    public static string StatusName(StatusCode code) => EventText.UpperSnake(code) switch
+    {
+        "O_K" => "OK",
+        var name => name,
+    };
 }
