@@ -4,7 +4,9 @@
 # PostgreSQL: uses MFG_TEST_POSTGRES (an admin connection string) when set; otherwise Testcontainers
 # when a Docker engine answers; otherwise it installs PostgreSQL if needed and starts a throwaway
 # server on a free loopback port for this run. Every test then creates its own database.
-# Ends with one line: "N passed, N failed" (totals over all test projects).
+# Before the tests, the contract checks (tools/scripts/contracts.sh: buf lint, and buf breaking
+# against .ci/contracts-baseline; buf comes from the npm registry) count as two more results.
+# Ends with one line: "N passed, N failed" (totals over all test projects and the contract checks).
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -39,8 +41,12 @@ fi
 echo "==> Building ($configuration)"
 dotnet build Microservices.sln -c "$configuration" -nologo -v q -clp:ErrorsOnly
 
-echo "==> Testing"
+echo "==> Contract checks (buf lint, buf breaking)"
 status=0
+contracts="$results/contracts.txt"
+tools/scripts/contracts.sh | tee "$contracts" || status=$?
+
+echo "==> Testing"
 dotnet test Microservices.sln -c "$configuration" --no-build -nologo -m:1 \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" || status=$?
 
@@ -51,5 +57,7 @@ for trx in "$results"/*.trx; do
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+passed=$((passed + $(grep -c '^contract check passed' "$contracts" || true)))
+failed=$((failed + $(grep -c '^contract check failed' "$contracts" || true)))
 echo "$passed passed, $failed failed"
 exit "$status"
