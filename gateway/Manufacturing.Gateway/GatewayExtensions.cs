@@ -21,6 +21,27 @@ internal static class GatewayExtensions
         builder.AddManufacturingAuthentication();
         builder.AddManufacturingAudit();
         builder.Services.AddSingleton<GatewayLimits>();
+        if (ClientCertificateSettings.Read(builder.Configuration) is { } certificates)
+        {
+            var key = builder.Configuration["Gateway:ForwardingKeyFile"];
+            if (string.IsNullOrWhiteSpace(key) || string.IsNullOrWhiteSpace(builder.Configuration["Authentication:Gateway:SigningKeyFile"]))
+            {
+                throw new InvalidOperationException(
+                    "Client certificates are configured (Authentication__ClientCertificates__CaFile) but Gateway__ForwardingKeyFile (the gateway's EC private key) " +
+                    "and Authentication__Gateway__SigningKeyFile (its public key, also given to every service) are not both set. See docs/security.md.");
+            }
+
+            builder.Services.AddSingleton(certificates);
+            builder.Services.AddSingleton(sp => new ForwardingTokens(key, sp.GetRequiredService<AuthenticationSettings>().Audience));
+
+            // Ask TLS clients for a certificate; the guard validates it (so a bad one gets a clear, audited answer).
+            builder.WebHost.ConfigureKestrel(o => o.ConfigureHttpsDefaults(https =>
+            {
+                https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                https.ClientCertificateValidation = (_, _, _) => true;
+            }));
+        }
+
         builder.Services.AddSingleton<GatewayGuard>();
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
         return builder;

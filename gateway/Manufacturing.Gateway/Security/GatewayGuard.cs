@@ -62,7 +62,9 @@ internal sealed class GatewayLimits
 /// Refusals answer gRPC callers with a gRPC status (and google.rpc details) and REST callers with the
 /// matching HTTP status and a google.rpc.Status JSON body.
 /// </summary>
-internal sealed partial class GatewayGuard(Authenticator authenticator, GatewayLimits limits, AuditTrail audit, ILogger<GatewayGuard> logger)
+internal sealed partial class GatewayGuard(
+    Authenticator authenticator, GatewayLimits limits, AuditTrail audit, ILogger<GatewayGuard> logger,
+    ClientCertificateSettings? certificates = null, ForwardingTokens? forwarding = null)
 {
     private const string ErrorDomain = "gateway.manufacturing";
 
@@ -82,20 +84,47 @@ internal sealed partial class GatewayGuard(Authenticator authenticator, GatewayL
         var access = grpc ? AccessPolicy.ForRpc(path) : AccessPolicy.ForRest(request.Method, path);
         if (access != Access.Anonymous)
         {
-            var outcome = await authenticator.AuthenticateAsync(context);
-            if (outcome.Unauthenticated is { } unauthenticated)
+            if (certificates is not null && forwarding is not null && !request.Headers.ContainsKey("authorization")
+                && await context.Connection.GetClientCertificateAsync(context.RequestAborted) is { } certificate)
             {
-                await RefuseAsync(context, grpc, StatusCode.Unauthenticated, ErrorReason.Unauthenticated, unauthenticated, "");
-                return;
+                if (!certificates.Validate(certificate))
+                {
+                    await RefuseAsync(context, grpc, StatusCode.Unauthenticated, ErrorReason.Unauthenticated,
+                        "The client certificate is not issued by the trusted CA for client authentication, or has expired.", "");
+                    return;
+                }
+
+                if (certificates.IdentityOf(certificate) is not { } device)
+                {
+                    await RefuseAsync(context, grpc, StatusCode.PermissionDenied, ErrorReason.NotPermitted,
+                        $"The client certificate's subject '{certificate.Subject}' names no edge:{{plant}} or mes:{{plant}} client.", "");
+                    return;
+                }
+
+                // The services see no certificate behind the gateway: they get the gateway's signed word for it.
+                request.Headers.Authorization = $"Bearer {forwarding.Mint(device)}";
+                context.Items[CallerItem] = device.Client;
             }
 
-            if (outcome.Denied is { } denied)
+            var caller = context.Items[CallerItem] is string ? CertificateCaller(context) : null;
+            if (caller is null)
             {
-                await RefuseAsync(context, grpc, StatusCode.PermissionDenied, ErrorReason.NotPermitted, denied, "");
-                return;
+                var outcome = await authenticator.AuthenticateAsync(context);
+                if (outcome.Unauthenticated is { } unauthenticated)
+                {
+                    await RefuseAsync(context, grpc, StatusCode.Unauthenticated, ErrorReason.Unauthenticated, unauthenticated, "");
+                    return;
+                }
+
+                if (outcome.Denied is { } denied)
+                {
+                    await RefuseAsync(context, grpc, StatusCode.PermissionDenied, ErrorReason.NotPermitted, denied, "");
+                    return;
+                }
+
+                caller = outcome.Identity!;
             }
 
-            var caller = outcome.Identity!;
             if (AccessPolicy.Refusal(caller, access, path) is { } scope)
             {
                 await RefuseAsync(context, grpc, StatusCode.PermissionDenied, ErrorReason.ScopeMissing, scope, caller.Client);
@@ -150,6 +179,9 @@ internal sealed partial class GatewayGuard(Authenticator authenticator, GatewayL
     private const string CallerItem = "mfg.gateway.caller";
 
     private static string CallerOf(HttpContext context) => context.Items[CallerItem] as string ?? "";
+
+    private CallerIdentity? CertificateCaller(HttpContext context) =>
+        context.Connection.ClientCertificate is { } certificate ? certificates?.IdentityOf(certificate) : null;
 
     /// <summary>The unary RPCs of the suite's contracts (their request is one message, so its size can be read up front).</summary>
     private static readonly HashSet<string> UnaryMethods = typeof(Manufacturing.Common.V1.CommandReflection).Assembly.GetTypes()

@@ -99,12 +99,18 @@ public sealed class SuiteFixture : IAsyncLifetime
     /// <summary>Where the trusted public key is (for hosts a test starts itself).</summary>
     public string PublicKeyFile { get; } = Path.Combine(Path.GetTempPath(), $"mfg-it-{Guid.NewGuid():N}.pub.pem");
 
-    /// <summary>The settings every host and gateway of the suite gets to trust <see cref="Tokens"/>.</summary>
+    /// <summary>The key pair a gateway that accepts client certificates signs its forwarded identities with (private, public).</summary>
+    public (string PrivateKey, string PublicKey) ForwardingKey { get; } = (
+        Path.Combine(Path.GetTempPath(), $"mfg-it-{Guid.NewGuid():N}.forwarding.pem"),
+        Path.Combine(Path.GetTempPath(), $"mfg-it-{Guid.NewGuid():N}.forwarding.pub.pem"));
+
+    /// <summary>The settings every host and gateway of the suite gets to trust <see cref="Tokens"/> (and the forwarding gateway's key).</summary>
     public IReadOnlyDictionary<string, string> AuthenticationSettings => new Dictionary<string, string>
     {
         ["Authentication__Issuer"] = DevelopmentKeys.Issuer,
         ["Authentication__Audience"] = DevelopmentKeys.Audience,
         ["Authentication__SigningKeyFile"] = PublicKeyFile,
+        ["Authentication__Gateway__SigningKeyFile"] = ForwardingKey.PublicKey,
     };
 
     /// <summary>An HTTP/1.1 client for the gateway's REST port.</summary>
@@ -123,6 +129,11 @@ public sealed class SuiteFixture : IAsyncLifetime
     {
         ConnectionString = await PostgresServer.CreateTestDatabaseAsync("suite");
         await File.WriteAllTextAsync(PublicKeyFile, Tokens.PublicKeyPem);
+        using (var forwarding = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+        {
+            await File.WriteAllTextAsync(ForwardingKey.PrivateKey, forwarding.ExportPkcs8PrivateKeyPem());
+            await File.WriteAllTextAsync(ForwardingKey.PublicKey, forwarding.ExportSubjectPublicKeyInfoPem());
+        }
         var clusterId = "it-" + Guid.NewGuid().ToString("N")[..8];
         var gatewayEnvironment = _gatewayEnvironment;
         gatewayEnvironment["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{GatewayRestPort}";
@@ -258,6 +269,8 @@ public sealed class SuiteFixture : IAsyncLifetime
 
         Tokens.Dispose();
         File.Delete(PublicKeyFile);
+        File.Delete(ForwardingKey.PrivateKey);
+        File.Delete(ForwardingKey.PublicKey);
         foreach (var host in _hosts.Values.Append(_gateway).Concat(_extraGateways).OfType<HostProcess>())
         {
             host.Dispose();

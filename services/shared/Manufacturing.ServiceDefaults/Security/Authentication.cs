@@ -50,6 +50,13 @@ public sealed class AuthenticationSettings
     /// <summary>Accepted clock difference.</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The gateway's public key (<c>Authentication:Gateway:SigningKeyFile</c>), when the gateway
+    /// forwards callers it authenticated by client certificate: its tokens (issuer
+    /// <see cref="ForwardingTokens.Issuer"/>) are then trusted too.
+    /// </summary>
+    public string? GatewayKeyFile { get; init; }
+
     /// <summary>Reads and checks the settings; throws with what to configure when there are none outside Development.</summary>
     public static AuthenticationSettings Read(IConfiguration configuration, IHostEnvironment environment)
     {
@@ -62,7 +69,13 @@ public sealed class AuthenticationSettings
             Audience = Blank(section["Audience"]) ?? DefaultAudience,
             Clients = section.GetSection("Clients").GetChildren().Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!),
             ClockSkew = TimeSpan.TryParse(section["ClockSkew"], System.Globalization.CultureInfo.InvariantCulture, out var skew) ? skew : TimeSpan.FromSeconds(30),
+            GatewayKeyFile = Blank(section["Gateway:SigningKeyFile"]),
         };
+
+        if (settings.GatewayKeyFile is { } gatewayKey && !File.Exists(gatewayKey))
+        {
+            throw new InvalidOperationException($"Authentication__Gateway__SigningKeyFile '{gatewayKey}' does not exist.");
+        }
 
         if (settings.Authority is not null)
         {
@@ -86,6 +99,7 @@ public sealed class AuthenticationSettings
                 Audience = settings.Audience,
                 Clients = settings.Clients,
                 ClockSkew = settings.ClockSkew,
+                GatewayKeyFile = settings.GatewayKeyFile,
             };
         }
 
@@ -100,12 +114,15 @@ public sealed class AuthenticationSettings
     }
 
     /// <summary>The issuer's public key from <see cref="SigningKeyFile"/>.</summary>
-    public SecurityKey LoadSigningKey()
+    public SecurityKey LoadSigningKey() => LoadPublicKey(SigningKeyFile!);
+
+    /// <summary>A PEM public key (EC or RSA); refuses a private key.</summary>
+    public static SecurityKey LoadPublicKey(string file)
     {
-        var pem = File.ReadAllText(SigningKeyFile!);
+        var pem = File.ReadAllText(file);
         if (pem.Contains("PRIVATE KEY", StringComparison.Ordinal))
         {
-            throw new InvalidOperationException($"{SigningKeyFile} holds a private key; hosts need only the issuer's public key.");
+            throw new InvalidOperationException($"{file} holds a private key; hosts need only the issuer's public key.");
         }
 
         try
@@ -196,15 +213,30 @@ public static class AuthenticationSetup
                 ValidAlgorithms = Algorithms,
                 ClockSkew = settings.ClockSkew,
             };
+            var issuers = new List<string>();
+            var keys = new List<SecurityKey>();
             if (settings.Authority is not null)
             {
+                // Discovery adds the issuer and its keys to these.
                 o.Authority = settings.Authority;
                 o.RequireHttpsMetadata = !builder.Environment.IsDevelopment();
             }
             else
             {
-                o.TokenValidationParameters.ValidIssuer = settings.Issuer;
-                o.TokenValidationParameters.IssuerSigningKey = settings.LoadSigningKey();
+                issuers.Add(settings.Issuer!);
+                keys.Add(settings.LoadSigningKey());
+            }
+
+            if (settings.GatewayKeyFile is { } gatewayKey)
+            {
+                issuers.Add(ForwardingTokens.Issuer);
+                keys.Add(AuthenticationSettings.LoadPublicKey(gatewayKey));
+            }
+
+            if (issuers.Count > 0)
+            {
+                o.TokenValidationParameters.ValidIssuers = issuers;
+                o.TokenValidationParameters.IssuerSigningKeys = keys;
             }
         });
         return builder;

@@ -1,0 +1,114 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Configuration;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Manufacturing.ServiceDefaults.Security;
+
+/// <summary>
+/// Client-certificate authentication at the gateway, the alternative to tokens for edge agents and
+/// plant MES (<c>Authentication:ClientCertificates</c>). A certificate is accepted when it chains
+/// to the configured CA (and only to it) and is valid for client authentication; its subject's
+/// common name is the client (<c>CN=edge:P100</c>), which must be an <c>edge:</c> or <c>mes:</c>
+/// identity. It gets the configured scopes.
+/// </summary>
+public sealed class ClientCertificateSettings
+{
+    private readonly X509Certificate2Collection _authorities;
+
+    private ClientCertificateSettings(X509Certificate2Collection authorities, IReadOnlyList<string> scopes)
+    {
+        _authorities = authorities;
+        Scopes = scopes;
+    }
+
+    /// <summary>The scopes a certificate identity gets.</summary>
+    public IReadOnlyList<string> Scopes { get; }
+
+    /// <summary>The settings, or null when client certificates are not configured (<c>Authentication:ClientCertificates:CaFile</c> unset).</summary>
+    public static ClientCertificateSettings? Read(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Authentication:ClientCertificates");
+        if (string.IsNullOrWhiteSpace(section["CaFile"]))
+        {
+            return null;
+        }
+
+        var authorities = new X509Certificate2Collection();
+        authorities.ImportFromPemFile(section["CaFile"]!);
+        if (authorities.Count == 0)
+        {
+            throw new InvalidOperationException($"Authentication__ClientCertificates__CaFile '{section["CaFile"]}' holds no certificate.");
+        }
+
+        var scopes = (section["Scopes"] ?? "read write").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return new ClientCertificateSettings(authorities, scopes);
+    }
+
+    /// <summary>True when <paramref name="certificate"/> chains to the configured CA and may authenticate a client.</summary>
+    public bool Validate(X509Certificate2 certificate)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(_authorities);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.2")); // client authentication
+        return chain.Build(certificate);
+    }
+
+    /// <summary>The identity a validated certificate carries; null when its common name is no edge or MES client.</summary>
+    public CallerIdentity? IdentityOf(X509Certificate2 certificate) =>
+        CallerIdentity.Parse(certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false), Scopes) is { Kind: ClientKind.Edge or ClientKind.Mes } identity
+            ? identity
+            : null;
+}
+
+/// <summary>
+/// The gateway's own short-lived tokens for callers it authenticated by client certificate, so that
+/// the services (which see no certificate behind the gateway) still validate a signed identity.
+/// Signed with <c>Gateway:ForwardingKeyFile</c> (an EC private key); the services trust its public
+/// half through <c>Authentication:Gateway:SigningKeyFile</c>.
+/// </summary>
+public sealed class ForwardingTokens : IDisposable
+{
+    /// <summary>The issuer of the gateway's tokens.</summary>
+    public const string Issuer = "mfg-gateway";
+
+    private readonly ECDsa _key;
+    private readonly SigningCredentials _credentials;
+    private readonly string _audience;
+
+    /// <summary>A minter with the PEM private key at <paramref name="privateKeyFile"/>.</summary>
+    public ForwardingTokens(string privateKeyFile, string audience)
+    {
+        _key = ECDsa.Create();
+        _key.ImportFromPem(File.ReadAllText(privateKeyFile));
+        _credentials = new SigningCredentials(new ECDsaSecurityKey(_key), SecurityAlgorithms.EcdsaSha256);
+        _audience = audience;
+    }
+
+    /// <summary>A five-minute token for <paramref name="caller"/>.</summary>
+    public string Mint(CallerIdentity caller)
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = _audience,
+            NotBefore = now,
+            IssuedAt = now,
+            Expires = now.AddMinutes(5),
+            SigningCredentials = _credentials,
+            Claims = new Dictionary<string, object>
+            {
+                ["client_id"] = caller.Client,
+                ["scope"] = string.Join(' ', caller.Scopes),
+                ["amr"] = "mtls",
+            },
+        });
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _key.Dispose();
+}
