@@ -56,15 +56,7 @@ public sealed class ClientCertificateTests(SuiteFixture suite) : IDisposable
         var caFile = Path.Combine(_directory.FullName, "plant-ca.pem");
         await File.WriteAllTextAsync(caFile, authority.ExportCertificatePem());
         var serverCertificate = Path.Combine(_directory.FullName, "gateway.pfx");
-        using (var rsa = RSA.Create(2048))
-        {
-            var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            var names = new SubjectAlternativeNameBuilder();
-            names.AddIpAddress(IPAddress.Loopback);
-            request.CertificateExtensions.Add(names.Build());
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-            await File.WriteAllBytesAsync(serverCertificate, certificate.Export(X509ContentType.Pfx, "test"));
-        }
+        await TestCertificates.WriteServerPfxAsync(serverCertificate);
 
         var port = Ports.Next();
         suite.StartGateway(new Dictionary<string, string>

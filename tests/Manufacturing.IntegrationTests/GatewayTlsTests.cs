@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
 using Manufacturing.IntegrationTests.Support;
 using Manufacturing.ShopFloor.V1;
@@ -17,15 +15,7 @@ public sealed class GatewayTlsTests(SuiteFixture suite)
     {
         var directory = Directory.CreateTempSubdirectory("mfg-tls-");
         var certificatePath = Path.Combine(directory.FullName, "gateway.pfx");
-        using (var rsa = RSA.Create(2048))
-        {
-            var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            var names = new SubjectAlternativeNameBuilder();
-            names.AddIpAddress(IPAddress.Loopback);
-            request.CertificateExtensions.Add(names.Build());
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-            await File.WriteAllBytesAsync(certificatePath, certificate.Export(X509ContentType.Pfx, "test"));
-        }
+        await TestCertificates.WriteServerPfxAsync(certificatePath);
 
         var tlsPort = Ports.Next();
         suite.StartGateway(new Dictionary<string, string>

@@ -352,18 +352,7 @@ public static partial class PurchaseOrderRules
     public static Transition<PurchaseOrder> Resolve(string key, PurchaseOrder? current, ResolvePurchaseOrderException command, UnitCatalog? units = null)
     {
         var violations = new Violations();
-        violations.RequireText(command.Reviewer, "reviewer", 128);
-        violations.OptionalText(command.Note, "note", 1024);
-        if (command.Resolution == ExceptionResolution.Unspecified)
-        {
-            violations.Add("resolution", "is required");
-        }
-
-        if (command.Resolution == ExceptionResolution.Correct && command.Correction is null)
-        {
-            violations.Add("correction", "is required to correct an exception");
-        }
-
+        ExceptionReviews.Validate(violations, command.Reviewer, command.Note, command.Resolution, command.Correction is not null);
         if (violations.ToError() is { } invalid)
         {
             return invalid;
@@ -374,30 +363,21 @@ public static partial class PurchaseOrderRules
             return DomainError.NotFound($"Purchase order {ResourceNames.FromKey("purchaseOrders", key)} does not exist.");
         }
 
-        var index = current.Exceptions.Select(e => e.Number).ToList().IndexOf(command.Number);
-        if (index < 0)
+        var (found, error) = ExceptionReviews.Find(current.Exceptions, command.Number, command.Resolution, current.ExceptionName);
+        if (error is not null)
         {
-            return DomainError.NotFound($"{current.ExceptionName(command.Number)} does not exist.");
+            return error;
         }
 
-        var exception = current.Exceptions[index];
-        var resolvedState = command.Resolution switch
+        if (found is not { } review)
         {
-            ExceptionResolution.Approve => ExceptionState.Approved,
-            ExceptionResolution.Reject => ExceptionState.Rejected,
-            _ => ExceptionState.Corrected,
-        };
-        if (!exception.IsOpen)
-        {
-            return exception.State == resolvedState
-                ? Transition<PurchaseOrder>.Unchanged()
-                : DomainError.InvalidState("EXCEPTION_RESOLVED", $"{current.ExceptionName(command.Number)} was already {exception.State} by {exception.Reviewer}.");
+            return Transition<PurchaseOrder>.Unchanged();
         }
 
         var order = current;
         if (command.Resolution != ExceptionResolution.Reject)
         {
-            var applied = ApplyParked(order, exception, command, units ?? UnitCatalog.Default);
+            var applied = ApplyParked(order, review.Exception, command, units ?? UnitCatalog.Default);
             if (applied.Error is { } cannot)
             {
                 return cannot;
@@ -406,14 +386,8 @@ public static partial class PurchaseOrderRules
             order = applied.Order!;
         }
 
-        var resolved = exception with
-        {
-            State = resolvedState,
-            Reviewer = command.Reviewer,
-            Note = command.Note,
-            ResolvedAt = command.Metadata.OccurredAt,
-        };
-        return Transition<PurchaseOrder>.To(order with { Exceptions = order.Exceptions.SetItem(index, resolved) });
+        var resolved = review.Resolved(command.Reviewer, command.Note, command.Metadata.OccurredAt);
+        return Transition<PurchaseOrder>.To(order with { Exceptions = order.Exceptions.SetItem(review.Index, resolved) });
     }
 
     /// <summary>

@@ -90,3 +90,64 @@ public sealed record ParkedException
     /// <summary>True while a reviewer must still decide.</summary>
     public bool IsOpen => State == ExceptionState.Open;
 }
+
+/// <summary>A reviewer's decision on one open exception of an aggregate.</summary>
+/// <param name="Index">Where the exception is in the aggregate's list.</param>
+/// <param name="Exception">The exception as it stands (open).</param>
+/// <param name="Decided">The state the decision moves it to.</param>
+public readonly record struct ExceptionReview(int Index, ParkedException Exception, ExceptionState Decided)
+{
+    /// <summary>The exception once decided, recording the reviewer.</summary>
+    public ParkedException Resolved(string reviewer, string note, DateTimeOffset at) =>
+        Exception with { State = Decided, Reviewer = reviewer, Note = note, ResolvedAt = at };
+}
+
+/// <summary>The rules every aggregate's exception resolution shares. Pure.</summary>
+public static class ExceptionReviews
+{
+    /// <summary>Checks a resolution's common fields: reviewer, note, a decision, and corrected values to correct with.</summary>
+    public static void Validate(Violations violations, string reviewer, string note, ExceptionResolution resolution, bool hasCorrection)
+    {
+        violations.RequireText(reviewer, "reviewer", 128);
+        violations.OptionalText(note, "note", 1024);
+        if (resolution == ExceptionResolution.Unspecified)
+        {
+            violations.Add("resolution", "is required");
+        }
+
+        if (resolution == ExceptionResolution.Correct && !hasCorrection)
+        {
+            violations.Add("correction", "is required to correct an exception");
+        }
+    }
+
+    /// <summary>
+    /// Finds exception <paramref name="number"/> for a decision: the review when it is open; neither
+    /// review nor error when it was already decided the same way (a repeat, which changes nothing);
+    /// NOT_FOUND when there is no such exception; EXCEPTION_RESOLVED when it was decided otherwise.
+    /// </summary>
+    public static (ExceptionReview? Review, DomainError? Error) Find(IReadOnlyList<ParkedException> exceptions, int number, ExceptionResolution resolution, Func<int, string> name)
+    {
+        var index = exceptions.Select(e => e.Number).ToList().IndexOf(number);
+        if (index < 0)
+        {
+            return (null, DomainError.NotFound($"{name(number)} does not exist."));
+        }
+
+        var exception = exceptions[index];
+        var decided = resolution switch
+        {
+            ExceptionResolution.Approve => ExceptionState.Approved,
+            ExceptionResolution.Reject => ExceptionState.Rejected,
+            _ => ExceptionState.Corrected,
+        };
+        if (exception.IsOpen)
+        {
+            return (new ExceptionReview(index, exception, decided), null);
+        }
+
+        return exception.State == decided
+            ? (null, null)
+            : (null, DomainError.InvalidState("EXCEPTION_RESOLVED", $"{name(number)} was already {exception.State} by {exception.Reviewer}."));
+    }
+}

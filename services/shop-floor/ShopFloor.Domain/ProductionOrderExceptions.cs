@@ -83,18 +83,7 @@ public static class ProductionOrderExceptions
     public static Transition<ProductionOrder> Resolve(string key, ProductionOrder? order, ResolveProductionOrderException command)
     {
         var violations = new Violations();
-        violations.RequireText(command.Reviewer, "reviewer", 128);
-        violations.OptionalText(command.Note, "note", 1024);
-        switch (command.Resolution)
-        {
-            case ExceptionResolution.Unspecified:
-                violations.Add("resolution", "is required");
-                break;
-            case ExceptionResolution.Correct when command.Correction is null:
-                violations.Add("correction", "is required to correct an exception");
-                break;
-        }
-
+        ExceptionReviews.Validate(violations, command.Reviewer, command.Note, command.Resolution, command.Correction is not null);
         if (command.Correction is { } correction && command.Resolution == ExceptionResolution.Correct)
         {
             if (correction.LotId is not null)
@@ -123,28 +112,19 @@ public static class ProductionOrderExceptions
             return DomainError.NotFound($"Production order {ResourceNames.FromKey("productionOrders", key)} does not exist.");
         }
 
-        var index = order.Exceptions.Select(e => e.Number).ToList().IndexOf(command.Number);
-        if (index < 0)
+        var (found, error) = ExceptionReviews.Find(order.Exceptions, command.Number, command.Resolution, order.ExceptionName);
+        if (error is not null)
         {
-            return DomainError.NotFound($"{order.ExceptionName(command.Number)} does not exist.");
+            return error;
         }
 
-        var exception = order.Exceptions[index];
-        var resolvedState = command.Resolution switch
+        if (found is not { } review)
         {
-            ExceptionResolution.Approve => ExceptionState.Approved,
-            ExceptionResolution.Reject => ExceptionState.Rejected,
-            _ => ExceptionState.Corrected,
-        };
-        if (!exception.IsOpen)
-        {
-            return exception.State == resolvedState
-                ? Transition<ProductionOrder>.Unchanged()
-                : DomainError.InvalidState("EXCEPTION_RESOLVED", $"{order.ExceptionName(command.Number)} was already {exception.State} by {exception.Reviewer}.");
+            return Transition<ProductionOrder>.Unchanged();
         }
 
         var next = order;
-        if (command.Resolution != ExceptionResolution.Reject && exception.Parked is ConsumeMaterial parked)
+        if (command.Resolution != ExceptionResolution.Reject && review.Exception.Parked is ConsumeMaterial parked)
         {
             if (ProductionOrderMaterials.Accepting(key, order) is { } closed)
             {
@@ -159,16 +139,10 @@ public static class ProductionOrderExceptions
                     Quantity = command.Correction.Quantity ?? parked.Quantity,
                 }
                 : parked;
-            next = ProductionOrderMaterials.WithConsumption(order, applied, exception.Number);
+            next = ProductionOrderMaterials.WithConsumption(order, applied, review.Exception.Number);
         }
 
-        var resolved = exception with
-        {
-            State = resolvedState,
-            Reviewer = command.Reviewer,
-            Note = command.Note,
-            ResolvedAt = command.Metadata.OccurredAt,
-        };
-        return Transition<ProductionOrder>.To(next with { Exceptions = next.Exceptions.SetItem(index, resolved) });
+        var resolved = review.Resolved(command.Reviewer, command.Note, command.Metadata.OccurredAt);
+        return Transition<ProductionOrder>.To(next with { Exceptions = next.Exceptions.SetItem(review.Index, resolved) });
     }
 }
