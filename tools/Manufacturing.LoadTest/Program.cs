@@ -8,13 +8,17 @@ using Manufacturing.Common.V1;
 using Manufacturing.ShopFloor.V1;
 
 // Manufacturing.LoadTest --target gateway=http://127.0.0.1:8081 --target direct=http://127.0.0.1:5141
+//                        --token "$(tools/token odoo read write)"
 //                        [--concurrency 16] [--seconds 10] [--rounds 5] [--warmup 3]
+// The token (an odoo token with read and write: it releases a P100 order, then reads it) goes on
+// every call; MFG_TOKEN is read when --token is not given.
 // Releases one production order through the first target, then measures GetProductionOrder against
 // each target in turn, round after round (so machine noise hits every target alike), and prints
 // requests per second and p50/p99 latency per round and the medians over the rounds, with each
 // target's ratio to the last one. Loopback targets only; every run is bounded in time.
 var targets = new List<(string Name, Uri Address)>();
 int concurrency = 16, seconds = 10, rounds = 5, warmup = 3;
+var token = Environment.GetEnvironmentVariable("MFG_TOKEN") ?? "";
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -24,6 +28,7 @@ for (var i = 0; i < args.Length; i++)
             var parts = Next().Split('=', 2);
             targets.Add((parts[0], new Uri(parts[1])));
             break;
+        case "--token": token = Next(); break;
         case "--concurrency": concurrency = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--seconds": seconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -34,9 +39,9 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-if (targets.Count == 0 || concurrency < 1 || seconds is < 1 or > 300 || rounds is < 1 or > 50)
+if (targets.Count == 0 || token.Length == 0 || concurrency < 1 || seconds is < 1 or > 300 || rounds is < 1 or > 50)
 {
-    Console.Error.WriteLine("usage: --target name=http://127.0.0.1:port [...] [--concurrency 1..] [--seconds 1..300] [--rounds 1..50] [--warmup s]");
+    Console.Error.WriteLine("usage: --target name=http://127.0.0.1:port [...] --token JWT [--concurrency 1..] [--seconds 1..300] [--rounds 1..50] [--warmup s]");
     return 2;
 }
 
@@ -50,9 +55,10 @@ foreach (var (name, address) in targets)
 }
 
 var channels = targets.ToDictionary(t => t.Name, t => GrpcChannel.ForAddress(t.Address));
+var authorization = new Metadata { { "authorization", $"Bearer {token}" } };
 var orderId = $"BENCH-{Guid.NewGuid():N}"[..18];
 var orderName = $"plants/P100/productionOrders/{orderId}";
-await new ShopFloorService.ShopFloorServiceClient(channels[targets[0].Name]).ReleaseProductionOrderAsync(new ReleaseProductionOrderRequest
+await new ShopFloorService.ShopFloorServiceClient(channels[targets[0].Name]).ReleaseProductionOrderAsync(headers: authorization, request: new ReleaseProductionOrderRequest
 {
     Parent = "plants/P100",
     ProductionOrderId = orderId,
@@ -110,7 +116,7 @@ async Task<Result> Measure(GrpcChannel channel, TimeSpan duration)
             var start = Stopwatch.GetTimestamp();
             try
             {
-                await client.GetProductionOrderAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+                await client.GetProductionOrderAsync(request, authorization, deadline: DateTime.UtcNow.AddSeconds(10));
                 latencies.Add(Stopwatch.GetTimestamp() - start);
             }
             catch (RpcException)
