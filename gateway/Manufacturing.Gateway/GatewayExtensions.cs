@@ -27,7 +27,7 @@ internal static class GatewayExtensions
             if (string.IsNullOrWhiteSpace(key) || string.IsNullOrWhiteSpace(builder.Configuration["Authentication:Gateway:SigningKeyFile"]))
             {
                 throw new InvalidOperationException(
-                    "Client certificates are configured (Authentication__ClientCertificates__CaFile) but Gateway__ForwardingKeyFile (the gateway's EC private key) " +
+                    "Client certificates are configured (Authentication__ClientCertificates__CaFile) but Gateway__ForwardingKeyFile (the gateway's private key, PEM) " +
                     "and Authentication__Gateway__SigningKeyFile (its public key, also given to every service) are not both set. See docs/security.md.");
             }
 

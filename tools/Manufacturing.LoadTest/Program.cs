@@ -16,6 +16,13 @@ using Manufacturing.ShopFloor.V1;
 // each target in turn, round after round (so machine noise hits every target alike), and prints
 // requests per second and p50/p99 latency per round and the medians over the rounds, with each
 // target's ratio to the last one. Loopback targets only; every run is bounded in time.
+// Manufacturing.LoadTest token-validation [--seconds 3] [--rounds 5]: the per-call cost of checking a
+// bearer token (see TokenValidationBenchmark).
+if (args.FirstOrDefault() == "token-validation")
+{
+    return await Manufacturing.LoadTest.TokenValidationBenchmark.RunAsync(args[1..]);
+}
+
 var targets = new List<(string Name, Uri Address)>();
 int concurrency = 16, seconds = 10, rounds = 5, warmup = 3;
 var token = Environment.GetEnvironmentVariable("MFG_TOKEN") ?? "";

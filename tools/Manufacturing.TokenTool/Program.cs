@@ -1,7 +1,7 @@
 using Manufacturing.TokenTool;
 
 // Development tokens for the manufacturing suite. See docs/security.md.
-//   keygen [--dir DIR]                       make the ES256 key pair (once; kept)
+//   keygen [--dir DIR]                       make the RS256 key pair (RSA 2048; once, kept)
 //   mint --client NAME [--scope "read write"] [--lifetime 1h] [--dir DIR] [--issuer I] [--audience A]
 //   public-key [--dir DIR]                   print the public key's path
 var options = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -26,7 +26,11 @@ public sealed record TokenRequest
     public DateTimeOffset? NotBefore { get; init; }
 }
 
-/// <summary>The development key pair: ES256, PEM files in a directory of the user's.</summary>
+/// <summary>
+/// The development key pair: RSA 2048 for RS256 (the default of Keycloak and Entra ID, and about three
+/// times cheaper to verify than ES256, which every host does for every call; see docs/benchmarks.md),
+/// PEM files in a directory of the user's.
+/// </summary>
 public static class DevelopmentKeys
 {
     /// <summary>The development issuer; hosts in Development trust it without configuration.</summary>
@@ -52,7 +56,7 @@ public static class DevelopmentKeys
         var publicPath = Path.Combine(directory, PublicKeyFile);
         if (!File.Exists(privatePath) || !File.Exists(publicPath))
         {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            using var key = RSA.Create(2048);
             var temporary = privatePath + ".tmp";
             File.WriteAllText(temporary, key.ExportPkcs8PrivateKeyPem());
             if (!OperatingSystem.IsWindows())
@@ -68,21 +72,53 @@ public static class DevelopmentKeys
     }
 }
 
-/// <summary>Mints client-credentials JWTs signed with an EC private key (ES256).</summary>
+/// <summary>Mints client-credentials JWTs signed with an RSA (RS256) or EC (ES256) private key.</summary>
 public sealed class TokenMinter : IDisposable
 {
-    private readonly ECDsa _key;
+    private readonly AsymmetricAlgorithm _key;
     private readonly SigningCredentials _credentials;
 
-    /// <summary>A minter for the PEM private key <paramref name="privateKeyPem"/>; the key id is derived from its public key.</summary>
+    /// <summary>A minter for the PEM private key <paramref name="privateKeyPem"/> (RSA or EC); the key id is derived from its public key.</summary>
     public TokenMinter(string privateKeyPem)
     {
-        _key = ECDsa.Create();
-        _key.ImportFromPem(privateKeyPem);
-        var publicPem = _key.ExportSubjectPublicKeyInfoPem();
+        string publicPem;
+        SecurityKey securityKey;
+        string algorithm;
+        if (IsEc(privateKeyPem))
+        {
+            var ec = ECDsa.Create();
+            ec.ImportFromPem(privateKeyPem);
+            (_key, publicPem, securityKey, algorithm) = (ec, ec.ExportSubjectPublicKeyInfoPem(), new ECDsaSecurityKey(ec), SecurityAlgorithms.EcdsaSha256);
+        }
+        else
+        {
+            var rsa = RSA.Create();
+            rsa.ImportFromPem(privateKeyPem);
+            (_key, publicPem, securityKey, algorithm) = (rsa, rsa.ExportSubjectPublicKeyInfoPem(), new RsaSecurityKey(rsa), SecurityAlgorithms.RsaSha256);
+        }
+
         KeyId = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(publicPem.Trim())))[..16].ToLowerInvariant();
-        _credentials = new SigningCredentials(new ECDsaSecurityKey(_key) { KeyId = KeyId }, SecurityAlgorithms.EcdsaSha256);
+        securityKey.KeyId = KeyId;
+        _credentials = new SigningCredentials(securityKey, algorithm);
         PublicKeyPem = publicPem;
+    }
+
+    private static bool IsEc(string pem)
+    {
+        using var probe = ECDsa.Create();
+        try
+        {
+            probe.ImportFromPem(pem);
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The key id written in each token's header.</summary>
@@ -91,10 +127,10 @@ public sealed class TokenMinter : IDisposable
     /// <summary>The public key, for the hosts' <c>Authentication__SigningKeyFile</c>.</summary>
     public string PublicKeyPem { get; }
 
-    /// <summary>A minter with a new random key (for tests).</summary>
+    /// <summary>A minter with a new random RSA key (for tests).</summary>
     public static TokenMinter CreateRandom()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var key = RSA.Create(2048);
         return new TokenMinter(key.ExportPkcs8PrivateKeyPem());
     }
 

@@ -129,7 +129,7 @@ public sealed class SuiteFixture : IAsyncLifetime
     {
         ConnectionString = await PostgresServer.CreateTestDatabaseAsync("suite");
         await File.WriteAllTextAsync(PublicKeyFile, Tokens.PublicKeyPem);
-        using (var forwarding = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+        using (var forwarding = System.Security.Cryptography.RSA.Create(2048))
         {
             await File.WriteAllTextAsync(ForwardingKey.PrivateKey, forwarding.ExportPkcs8PrivateKeyPem());
             await File.WriteAllTextAsync(ForwardingKey.PublicKey, forwarding.ExportSubjectPublicKeyInfoPem());

@@ -131,7 +131,7 @@ public sealed class AuthenticationSettings
             ec.ImportFromPem(pem);
             return new ECDsaSecurityKey(ec) { KeyId = KeyId(pem) };
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
         {
             var rsa = RSA.Create();
             rsa.ImportFromPem(pem);

@@ -67,24 +67,39 @@ public sealed class ClientCertificateSettings
 /// <summary>
 /// The gateway's own short-lived tokens for callers it authenticated by client certificate, so that
 /// the services (which see no certificate behind the gateway) still validate a signed identity.
-/// Signed with <c>Gateway:ForwardingKeyFile</c> (an EC private key); the services trust its public
-/// half through <c>Authentication:Gateway:SigningKeyFile</c>.
+/// Signed with <c>Gateway:ForwardingKeyFile</c> (an RSA private key for RS256, or EC for ES256; RSA is
+/// about three times cheaper for the services to verify); the services trust its public half through
+/// <c>Authentication:Gateway:SigningKeyFile</c>.
 /// </summary>
 public sealed class ForwardingTokens : IDisposable
 {
     /// <summary>The issuer of the gateway's tokens.</summary>
     public const string Issuer = "mfg-gateway";
 
-    private readonly ECDsa _key;
+    private readonly AsymmetricAlgorithm _key;
     private readonly SigningCredentials _credentials;
     private readonly string _audience;
 
-    /// <summary>A minter with the PEM private key at <paramref name="privateKeyFile"/>.</summary>
+    /// <summary>A minter with the PEM private key (RSA or EC) at <paramref name="privateKeyFile"/>.</summary>
     public ForwardingTokens(string privateKeyFile, string audience)
     {
-        _key = ECDsa.Create();
-        _key.ImportFromPem(File.ReadAllText(privateKeyFile));
-        _credentials = new SigningCredentials(new ECDsaSecurityKey(_key), SecurityAlgorithms.EcdsaSha256);
+        var pem = File.ReadAllText(privateKeyFile);
+        var ec = ECDsa.Create();
+        try
+        {
+            ec.ImportFromPem(pem);
+            _key = ec;
+            _credentials = new SigningCredentials(new ECDsaSecurityKey(ec), SecurityAlgorithms.EcdsaSha256);
+        }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            ec.Dispose();
+            var rsa = RSA.Create();
+            rsa.ImportFromPem(pem);
+            _key = rsa;
+            _credentials = new SigningCredentials(new RsaSecurityKey(rsa), SecurityAlgorithms.RsaSha256);
+        }
+
         _audience = audience;
     }
 
