@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Threading.RateLimiting;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -9,7 +9,6 @@ using Manufacturing.Common.V1;
 using Manufacturing.ServiceDefaults;
 using Manufacturing.ServiceDefaults.Grpc;
 using Manufacturing.ServiceDefaults.Security;
-using System.Buffers;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Manufacturing.Gateway.Security;
@@ -84,6 +83,7 @@ internal sealed partial class GatewayGuard(
         var access = grpc ? AccessPolicy.ForRpc(path) : AccessPolicy.ForRest(request.Method, path);
         if (access != Access.Anonymous)
         {
+            CallerIdentity? caller = null;
             if (certificates is not null && forwarding is not null && !request.Headers.ContainsKey("authorization")
                 && await context.Connection.GetClientCertificateAsync(context.RequestAborted) is { } certificate)
             {
@@ -103,10 +103,9 @@ internal sealed partial class GatewayGuard(
 
                 // The services see no certificate behind the gateway: they get the gateway's signed word for it.
                 request.Headers.Authorization = $"Bearer {forwarding.Mint(device)}";
-                context.Items[CallerItem] = device.Client;
+                caller = device;
             }
 
-            var caller = context.Items[CallerItem] is string ? CertificateCaller(context) : null;
             if (caller is null)
             {
                 var outcome = await authenticator.AuthenticateAsync(context);
@@ -179,9 +178,6 @@ internal sealed partial class GatewayGuard(
     private const string CallerItem = "mfg.gateway.caller";
 
     private static string CallerOf(HttpContext context) => context.Items[CallerItem] as string ?? "";
-
-    private CallerIdentity? CertificateCaller(HttpContext context) =>
-        context.Connection.ClientCertificate is { } certificate ? certificates?.IdentityOf(certificate) : null;
 
     /// <summary>The unary RPCs of the suite's contracts (their request is one message, so its size can be read up front).</summary>
     private static readonly HashSet<string> UnaryMethods = typeof(Manufacturing.Common.V1.CommandReflection).Assembly.GetTypes()
@@ -286,8 +282,10 @@ internal sealed partial class GatewayGuard(
     }
 
     // google.rpc.Status as grpc-gateway / JSON transcoding write it: {"code", "message", "details": [{"@type", …}]}.
-    private static string StatusJson(Google.Rpc.Status status) =>
-        new JsonFormatter(new JsonFormatter.Settings(false, Google.Protobuf.Reflection.TypeRegistry.FromMessages(ErrorInfo.Descriptor, RetryInfo.Descriptor))).Format(status);
+    private static readonly JsonFormatter StatusFormatter =
+        new(new JsonFormatter.Settings(false, Google.Protobuf.Reflection.TypeRegistry.FromMessages(ErrorInfo.Descriptor, RetryInfo.Descriptor)));
+
+    private static string StatusJson(Google.Rpc.Status status) => StatusFormatter.Format(status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway refused {Method} {Path} for {Client}: {Code} {Reason}")]
     private static partial void LogRefused(ILogger logger, string method, string path, string client, StatusCode code, string reason);

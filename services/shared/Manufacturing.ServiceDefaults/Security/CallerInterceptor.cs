@@ -25,7 +25,7 @@ public sealed partial class CallerInterceptor(Authenticator authenticator, Audit
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         var call = await AdmitAsync(context, request as IMessage);
-        Enter(context);
+        Enter(call);
         try
         {
             var response = await continuation(request, context);
@@ -42,62 +42,52 @@ public sealed partial class CallerInterceptor(Authenticator authenticator, Audit
     /// <inheritdoc />
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        await AdmitAsync(context, request as IMessage);
-        Enter(context);
+        Enter(await AdmitAsync(context, request as IMessage));
         await continuation(request, responseStream, context);
     }
 
     /// <inheritdoc />
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        await AdmitAsync(context, null);
-        Enter(context);
+        Enter(await AdmitAsync(context, null));
         return await continuation(requestStream, context);
     }
 
     /// <inheritdoc />
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        await AdmitAsync(context, null);
-        Enter(context);
+        Enter(await AdmitAsync(context, null));
         await continuation(requestStream, responseStream, context);
     }
 
     // The Orleans request context is async-local: it is set in the handler that then calls the
     // continuation (a change made inside an awaited async method is undone when that method returns).
-    private static void Enter(ServerCallContext context)
+    private static void Enter(Call? call)
     {
-        if (context.GetHttpContext().Items[CallerSource.ItemKey] is CallerIdentity caller)
+        if (call is not null)
         {
-            RequestContext.Set(GrainMeters.CallerKey, caller.Client);
+            RequestContext.Set(GrainMeters.CallerKey, call.Caller.Client);
         }
     }
 
-    /// <summary>What the audit trail needs to know about an admitted call.</summary>
-    private sealed record Call(Access Access, AuditRecord Record);
+    /// <summary>An admitted call: who, what it needed, and its audit record so far (without the request's fields).</summary>
+    private sealed record Call(CallerIdentity Caller, Access Access, AuditRecord Record, IMessage? Request);
 
-    // Admits the call or throws its refusal (audited).
-    private Task<Call?> AdmitAsync(ServerCallContext context, IMessage? request)
+    // Admits the call or throws its refusal (audited); null for calls that need nothing (health).
+    private async Task<Call?> AdmitAsync(ServerCallContext context, IMessage? request)
     {
         var access = AccessPolicy.ForRpc(context.Method);
         if (access == Access.Anonymous)
         {
-            return Task.FromResult<Call?>(null);
+            return null;
         }
 
-        return AuthenticateAsync(context, request, access);
-    }
-
-    private async Task<Call?> AuthenticateAsync(ServerCallContext context, IMessage? request, Access access)
-    {
         var http = context.GetHttpContext();
         var record = new AuditRecord
         {
             Component = service.Name,
             Identity = AuditRecord.Unauthenticated,
             CorrelationId = http.Request.Headers[Correlation.HeaderName].ToString(),
-            MessageId = request is null ? "" : AuditFields.MessageId(request),
-            Resource = request is null ? "" : AuditFields.Resource(request),
             Rpc = context.Method,
             Outcome = AuditRecord.Refused,
             Status = "",
@@ -105,12 +95,12 @@ public sealed partial class CallerInterceptor(Authenticator authenticator, Audit
         var outcome = await authenticator.AuthenticateAsync(http);
         if (outcome.Unauthenticated is { } unauthenticated)
         {
-            throw await RefuseAsync(record, StatusCode.Unauthenticated, ErrorReason.Unauthenticated, unauthenticated);
+            throw await RefuseAsync(record, request, StatusCode.Unauthenticated, ErrorReason.Unauthenticated, unauthenticated);
         }
 
         if (outcome.Denied is { } denied)
         {
-            throw await RefuseAsync(record, StatusCode.PermissionDenied, ErrorReason.NotPermitted, denied);
+            throw await RefuseAsync(record, request, StatusCode.PermissionDenied, ErrorReason.NotPermitted, denied);
         }
 
         var caller = outcome.Identity!;
@@ -122,16 +112,16 @@ public sealed partial class CallerInterceptor(Authenticator authenticator, Audit
         };
         if (AccessPolicy.Refusal(caller, access, context.Method) is { } scope)
         {
-            throw await RefuseAsync(record, StatusCode.PermissionDenied, ErrorReason.ScopeMissing, scope);
+            throw await RefuseAsync(record, request, StatusCode.PermissionDenied, ErrorReason.ScopeMissing, scope);
         }
 
         if (request is not null && Tenancy.MessageRefusal(caller, request) is { } tenancy)
         {
-            throw await RefuseAsync(record, StatusCode.PermissionDenied, ErrorReason.OtherPlant, tenancy);
+            throw await RefuseAsync(record, request, StatusCode.PermissionDenied, ErrorReason.OtherPlant, tenancy);
         }
 
         http.Items[CallerSource.ItemKey] = caller;
-        return new Call(access, record);
+        return new Call(caller, access, record, request);
     }
 
     /// <summary>Commands are audited whatever their outcome; reads only when refused.</summary>
@@ -142,7 +132,7 @@ public sealed partial class CallerInterceptor(Authenticator authenticator, Audit
             return;
         }
 
-        await audit.RecordAsync(call.Record with
+        await audit.RecordAsync(WithRequest(call.Record, call.Request) with
         {
             Outcome = code == StatusCode.OK ? AuditRecord.Accepted : AuditRecord.Refused,
             Status = AuditFields.StatusName(code),
@@ -150,13 +140,17 @@ public sealed partial class CallerInterceptor(Authenticator authenticator, Audit
         });
     }
 
-    private async Task<RpcException> RefuseAsync(AuditRecord record, StatusCode code, ErrorReason reason, string message)
+    private async Task<RpcException> RefuseAsync(AuditRecord record, IMessage? request, StatusCode code, ErrorReason reason, string message)
     {
         LogRefused(logger, record.Rpc, record.Identity, code, message);
         var error = RpcErrors.Create(code, message, reason, service.ErrorDomain);
-        await audit.RecordAsync(record with { Status = AuditFields.StatusName(code), Reason = Reason(error) });
+        await audit.RecordAsync(WithRequest(record, request) with { Status = AuditFields.StatusName(code), Reason = Reason(error) });
         return error;
     }
+
+    // The request's message id and resource are read (by reflection) only for records actually written.
+    private static AuditRecord WithRequest(AuditRecord record, IMessage? request) =>
+        request is null ? record : record with { MessageId = AuditFields.MessageId(request), Resource = AuditFields.Resource(request) };
 
     private static string Reason(RpcException error) =>
         error.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>() is { } info ? $"{info.Reason}: {error.Status.Detail}" : error.Status.Detail;

@@ -76,9 +76,14 @@ public sealed class ForwardingTokens : IDisposable
     /// <summary>The issuer of the gateway's tokens.</summary>
     public const string Issuer = "mfg-gateway";
 
+    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
     private readonly AsymmetricAlgorithm _key;
     private readonly SigningCredentials _credentials;
     private readonly string _audience;
+
+    // One token per client, reused until a minute before it expires: signing is the expensive part
+    // (an RSA signature per call would cost more than the call), and the identity does not change.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Token, DateTime Renew)> _issued = new(StringComparer.Ordinal);
 
     /// <summary>A minter with the PEM private key (RSA or EC) at <paramref name="privateKeyFile"/>.</summary>
     public ForwardingTokens(string privateKeyFile, string audience)
@@ -103,17 +108,30 @@ public sealed class ForwardingTokens : IDisposable
         _audience = audience;
     }
 
-    /// <summary>A five-minute token for <paramref name="caller"/>.</summary>
+    /// <summary>A token for <paramref name="caller"/> valid for at least another minute (five when new).</summary>
     public string Mint(CallerIdentity caller)
     {
         var now = DateTime.UtcNow;
+        var key = $"{caller.Client} {string.Join(' ', caller.Scopes.Order(StringComparer.Ordinal))}";
+        if (_issued.TryGetValue(key, out var issued) && now < issued.Renew)
+        {
+            return issued.Token;
+        }
+
+        var token = Sign(caller, now);
+        _issued[key] = (token, now + Lifetime - TimeSpan.FromMinutes(1));
+        return token;
+    }
+
+    private string Sign(CallerIdentity caller, DateTime now)
+    {
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
             Audience = _audience,
             NotBefore = now,
             IssuedAt = now,
-            Expires = now.AddMinutes(5),
+            Expires = now + Lifetime,
             SigningCredentials = _credentials,
             Claims = new Dictionary<string, object>
             {
