@@ -313,6 +313,93 @@ public sealed class SecurityTests(SuiteFixture suite)
         await AssertAuditedAsync(started, StatusCode.ResourceExhausted);
     }
 
+    /// <summary>Opens a plant event stream and waits until the service answers an empty message on it (the stream is admitted end to end).</summary>
+    private static async Task<AsyncDuplexStreamingCall<StreamPlantEventsRequest, StreamPlantEventsResponse>> OpenStreamAsync(
+        ShopFloorService.ShopFloorServiceClient client, string plant, CancellationToken cancellationToken)
+    {
+        var call = client.StreamPlantEvents(cancellationToken: cancellationToken);
+        try
+        {
+            await call.RequestStream.WriteAsync(new StreamPlantEventsRequest { Source = $"plants/{plant}/sources/flood" }, cancellationToken);
+        }
+        catch (RpcException)
+        {
+            // A refused call may be closed before the message is written; its status is read below.
+        }
+        catch (InvalidOperationException)
+        {
+            // Likewise (the call has already completed).
+        }
+
+        try
+        {
+            Assert.True(await call.ResponseStream.MoveNext(cancellationToken));
+            return call;
+        }
+        catch
+        {
+            call.Dispose();
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task A_stream_flood_beyond_the_plant_limit_gets_resource_exhausted_and_leaves_other_plants_alone()
+    {
+        // The suite allows 3 open streams per plant; at most 5 streams are opened, within 60 s.
+        var started = DateTime.UtcNow;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var flooder = ShopFloor(suite.As("mes:P778"));
+        var open = new List<AsyncDuplexStreamingCall<StreamPlantEventsRequest, StreamPlantEventsResponse>>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                open.Add(await OpenStreamAsync(flooder, "P778", deadline.Token));
+            }
+
+            var refused = await Assert.ThrowsAsync<RpcException>(() => OpenStreamAsync(flooder, "P778", deadline.Token));
+            Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+            Assert.Equal("TOO_MANY_STREAMS", refused.GetRpcStatus()!.GetDetail<ErrorInfo>().Reason);
+            Assert.NotNull(refused.Trailers.GetValue("retry-after"));
+
+            // Another plant is not affected by P778's streams.
+            using (await OpenStreamAsync(ShopFloor(suite.As("mes")), "P100", deadline.Token))
+            {
+            }
+
+            // Closing one of P778's streams frees its slot (once the gateway has seen it end).
+            await open[0].RequestStream.CompleteAsync();
+            while (await open[0].ResponseStream.MoveNext(deadline.Token))
+            {
+            }
+
+            open[0].Dispose();
+            open.RemoveAt(0);
+            var admitted = await Eventually(async () =>
+            {
+                try
+                {
+                    open.Add(await OpenStreamAsync(flooder, "P778", deadline.Token));
+                    return true;
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+                {
+                    return false;
+                }
+            }, ok => ok);
+            Assert.True(admitted);
+            await AssertAuditedAsync(started, StatusCode.ResourceExhausted);
+        }
+        finally
+        {
+            foreach (var call in open)
+            {
+                call.Dispose();
+            }
+        }
+    }
+
     [Fact]
     public async Task Accepted_commands_are_audited_with_identity_source_and_message_id_and_readable_by_reviewers_only()
     {

@@ -10,6 +10,7 @@ using Manufacturing.ServiceDefaults;
 using Manufacturing.ServiceDefaults.Grpc;
 using Manufacturing.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace Manufacturing.Gateway.Security;
 
@@ -24,7 +25,24 @@ internal sealed class GatewayLimits
         _configuration = configuration;
         MaxRequestBodyBytes = configuration.GetValue("Gateway:MaxRequestBodyBytes", 1024L * 1024);
         DefaultDeadline = configuration.GetValue("Gateway:DefaultDeadline", TimeSpan.FromSeconds(30));
+        StreamsPerPlant = configuration.GetValue("Gateway:StreamsPerPlant", 32);
     }
+
+    /// <summary>How many client-streaming calls (plant event streams) one plant may hold open at once.</summary>
+    public int StreamsPerPlant { get; }
+
+    private readonly ConcurrentDictionary<string, RateLimiter> _streams = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Takes one of the plant's stream slots, held until the stream ends. A plant-fenced caller counts
+    /// against its plant; any other caller against its own client name.
+    /// </summary>
+    public RateLimitLease AcquireStream(CallerIdentity caller) =>
+        _streams.GetOrAdd(caller.Plant is { } plant ? $"plant:{plant}" : $"client:{caller.Client}", _ => new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = StreamsPerPlant,
+            QueueLimit = 0,
+        })).AttemptAcquire();
 
     /// <summary>The largest request body (REST) or gRPC message the gateway forwards.</summary>
     public long MaxRequestBodyBytes { get; }
@@ -137,6 +155,7 @@ internal sealed partial class GatewayGuard(
             }
 
             context.Items[CallerItem] = caller.Client;
+            context.Items[CallerIdentityItem] = caller;
             using var lease = limits.Acquire(caller);
             if (!lease.IsAcquired)
             {
@@ -145,6 +164,17 @@ internal sealed partial class GatewayGuard(
                     $"{caller.Client} exceeded its rate limit ({caller.RateClass} class); retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.", caller.Client, retryAfter);
                 return;
             }
+        }
+
+        var streaming = grpc && StreamingMethods.Contains(path);
+        var streamer = streaming ? CallerIdentityOf(context) : null;
+        using var streamSlot = streamer is null ? null : limits.AcquireStream(streamer);
+        if (streamSlot is { IsAcquired: false })
+        {
+            await RefuseAsync(context, grpc, StatusCode.ResourceExhausted, ErrorReason.TooManyStreams,
+                $"{streamer!.Plant ?? streamer.Client} already holds {limits.StreamsPerPlant} open event streams, the most the gateway allows; close one or retry later.",
+                streamer.Client, TimeSpan.FromSeconds(1));
+            return;
         }
 
         if (request.ContentLength > limits.MaxRequestBodyBytes)
@@ -164,10 +194,18 @@ internal sealed partial class GatewayGuard(
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
         {
             // gRPC bodies carry a 5-byte frame header per message; the service's own message limit answers first.
-            bodyLimit.MaxRequestBodySize = limits.MaxRequestBodyBytes + (grpc ? 16 * 1024 : 0);
+            // A stream's body is unbounded in total: each of its messages is capped by the service's message limit.
+            bodyLimit.MaxRequestBodySize = streaming ? null : limits.MaxRequestBodyBytes + (grpc ? 16 * 1024 : 0);
         }
 
-        if (grpc && !request.Headers.ContainsKey("grpc-timeout"))
+        if (streaming && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } dataRate)
+        {
+            // A plant stream may be quiet between bursts; that is not a slow client.
+            dataRate.MinDataRate = null;
+        }
+
+        // A default deadline would cut a long-lived stream: streams end when their sender ends them.
+        if (grpc && !streaming && !request.Headers.ContainsKey("grpc-timeout"))
         {
             request.Headers["grpc-timeout"] = $"{(long)limits.DefaultDeadline.TotalMilliseconds}m";
         }
@@ -179,15 +217,25 @@ internal sealed partial class GatewayGuard(
 
     private static string CallerOf(HttpContext context) => context.Items[CallerItem] as string ?? "";
 
+    private const string CallerIdentityItem = "mfg.gateway.identity";
+
+    private static CallerIdentity? CallerIdentityOf(HttpContext context) => context.Items[CallerIdentityItem] as CallerIdentity;
+
+    /// <summary>The RPCs whose client sends a stream of messages (plant event streams).</summary>
+    private static readonly HashSet<string> StreamingMethods = Methods(m => m.IsClientStreaming);
+
     /// <summary>The unary RPCs of the suite's contracts (their request is one message, so its size can be read up front).</summary>
-    private static readonly HashSet<string> UnaryMethods = typeof(Manufacturing.Common.V1.CommandReflection).Assembly.GetTypes()
-        .Where(t => t.Name.EndsWith("Reflection", StringComparison.Ordinal))
-        .Select(t => t.GetProperty("Descriptor", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null))
-        .OfType<Google.Protobuf.Reflection.FileDescriptor>()
-        .SelectMany(f => f.Services).SelectMany(s => s.Methods)
-        .Where(m => !m.IsClientStreaming && !m.IsServerStreaming)
-        .Select(m => $"/{m.Service.FullName}/{m.Name}")
-        .ToHashSet(StringComparer.Ordinal);
+    private static readonly HashSet<string> UnaryMethods = Methods(m => !m.IsClientStreaming && !m.IsServerStreaming);
+
+    private static HashSet<string> Methods(Func<Google.Protobuf.Reflection.MethodDescriptor, bool> filter) =>
+        typeof(Manufacturing.Common.V1.CommandReflection).Assembly.GetTypes()
+            .Where(t => t.Name.EndsWith("Reflection", StringComparison.Ordinal))
+            .Select(t => t.GetProperty("Descriptor", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null))
+            .OfType<Google.Protobuf.Reflection.FileDescriptor>()
+            .SelectMany(f => f.Services).SelectMany(s => s.Methods)
+            .Where(filter)
+            .Select(m => $"/{m.Service.FullName}/{m.Name}")
+            .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
     /// The declared length of a unary gRPC request's message, from its 5-byte frame header, peeked

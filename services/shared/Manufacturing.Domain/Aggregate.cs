@@ -25,6 +25,20 @@ public sealed record AggregateState<T> where T : class, IAggregate<T>
 
     /// <summary>Business events written with the changes that caused them and not yet known to be delivered, oldest first.</summary>
     [Id(2)] public ImmutableArray<BusinessEvent> Outbox { get => field.IsDefault ? [] : field; init; } = [];
+
+    /// <summary>Per plant-event source (its resource name), how far its stream was applied here.</summary>
+    [Id(3)] public ImmutableDictionary<string, SourceCursor> Sources { get => field ?? ImmutableDictionary<string, SourceCursor>.Empty; init; }
+        = ImmutableDictionary<string, SourceCursor>.Empty;
+
+    /// <summary>True when the event <paramref name="sequence"/> of <paramref name="source"/> was applied here before.</summary>
+    public bool AppliedBefore(string source, long sequence) =>
+        sequence > 0 && Sources.TryGetValue(source, out var cursor) && cursor.Applied(sequence);
+
+    /// <summary>This state with the event <paramref name="sequence"/> of <paramref name="source"/> recorded as decided.</summary>
+    public AggregateState<T> RecordSequence(string source, long sequence, bool applied) => sequence <= 0 ? this : this with
+    {
+        Sources = Sources.SetItem(source, (Sources.TryGetValue(source, out var cursor) ? cursor : new SourceCursor()).Record(sequence, applied)),
+    };
 }
 
 /// <summary>What a rule decided for a command: a new aggregate, no change, or a refusal.</summary>

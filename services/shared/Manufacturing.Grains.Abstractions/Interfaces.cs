@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Manufacturing.Domain;
 using Manufacturing.Inventory.Domain;
 using Manufacturing.Procurement.Domain;
@@ -79,6 +80,14 @@ public interface IProductionOrderGrain : IGrainWithStringKey
     /// <summary>Quality flags the order with a nonconformance of a lot it consumed.</summary>
     [Alias("FlagNonconformance")]
     Task<CommandResult<ProductionOrder>> FlagNonconformance(FlagNonconformance command);
+
+    /// <summary>
+    /// Applies plant events (execution events from a stream) in order, with one state write for the
+    /// batch, and answers each. Events whose source sequence was applied here before are duplicates.
+    /// Throws (nothing of the batch applied) when the order's storage or a lot is unreachable.
+    /// </summary>
+    [Alias("ApplyEvents")]
+    Task<ImmutableArray<EventOutcome>> ApplyEvents(ImmutableArray<SequencedCommand> events);
 }
 
 /// <summary>A lot of material, keyed <c>{plant}/{lot}</c>. Hosted by the inventory silos.</summary>

@@ -99,6 +99,75 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
         return decision.Result;
     }
 
+    /// <summary>
+    /// Applies a batch of plant events in order with ONE state write covering all of them, answered
+    /// only after that write: each event is decided on the state the ones before it left (by
+    /// <paramref name="decide"/>, which may perform cross-domain effects first). An event whose
+    /// source sequence was applied here before is a duplicate without being decided again. When a
+    /// decision or the write throws, nothing of the batch is kept and the exception reaches the
+    /// caller, so every event of it can be sent again (cross-domain effects repeat under the same
+    /// derived message ids and apply once).
+    /// </summary>
+    protected async Task<ImmutableArray<EventOutcome>> ApplySequenced(
+        ImmutableArray<SequencedCommand> events, Func<ICommand, Task<Decision<T>>> decide)
+    {
+        var before = state.State;
+        var outcomes = ImmutableArray.CreateBuilder<EventOutcome>(events.Length);
+        var changed = false;
+        try
+        {
+            foreach (var item in events)
+            {
+                if (state.State.AppliedBefore(item.Source, item.Sequence))
+                {
+                    var prior = state.State.Processed.Find(item.Command.Metadata.MessageId);
+                    outcomes.Add(new EventOutcome { Status = EventStatus.Duplicate, Version = prior?.Version ?? 0 });
+                    continue;
+                }
+
+                var decision = await decide(item.Command);
+                var result = decision.Result;
+                var next = state.State;
+                if (decision.NextState is { } decided)
+                {
+                    next = WithEvents(state.State, decided, decision.Command);
+                    changed = true;
+                }
+
+                var status = result.Duplicate ? EventStatus.Duplicate
+                    : decision.NextState is not null && result.Error is not null ? EventStatus.Parked
+                    : result.Error is not null ? EventStatus.Refused
+                    : EventStatus.Accepted;
+                // A refusal is remembered too (it rides on the next write), so that a replay of a refused
+                // event below a later applied sequence is decided again, not taken for a duplicate.
+                state.State = next.RecordSequence(item.Source, item.Sequence, status != EventStatus.Refused);
+                outcomes.Add(new EventOutcome { Status = status, Error = result.Error, Version = result.Version });
+            }
+
+            if (changed)
+            {
+                await state.WriteStateAsync();
+            }
+        }
+        catch
+        {
+            state.State = before;
+            if (changed)
+            {
+                DeactivateOnIdle();
+            }
+
+            throw;
+        }
+
+        if (changed)
+        {
+            ScheduleDelivery(TimeSpan.Zero);
+        }
+
+        return outcomes.MoveToImmutable();
+    }
+
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {

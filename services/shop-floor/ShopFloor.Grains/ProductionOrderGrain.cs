@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Manufacturing.Domain;
 using Manufacturing.Grains;
 using Manufacturing.Inventory.Domain;
@@ -40,19 +41,36 @@ internal sealed class ProductionOrderGrain(
 
     public Task<CommandResult<ProductionOrder>> Close(CloseProductionOrder command) => Execute(command, ProductionOrderExecution.Close);
 
-    public async Task<CommandResult<ProductionOrder>> ConsumeMaterial(ConsumeMaterial command)
+    public async Task<CommandResult<ProductionOrder>> ConsumeMaterial(ConsumeMaterial command) => await Commit(await DecideConsume(command));
+
+    public Task<ImmutableArray<EventOutcome>> ApplyEvents(ImmutableArray<SequencedCommand> events) => ApplySequenced(events, command => command switch
+    {
+        StartOperation c => Task.FromResult(Decide(c, ProductionOrderExecution.Start)),
+        PauseOperation c => Task.FromResult(Decide(c, ProductionOrderExecution.Pause)),
+        ResumeOperation c => Task.FromResult(Decide(c, ProductionOrderExecution.Resume)),
+        CompleteOperation c => Task.FromResult(Decide(c, ProductionOrderExecution.Complete)),
+        ConsumeMaterial c => DecideConsume(c),
+        DeclareOutput c => DecideOutput(c),
+        _ => Task.FromResult(new Decision<ProductionOrder>(null, CommandResult<ProductionOrder>.Refused(
+            DomainError.Invalid($"{command.GetType().Name} is not a plant event of a production order.")))),
+    });
+
+    /// <summary>
+    /// Draws the lot down, then decides the consumption; a lot inventory does not know is a
+    /// disagreement for a reviewer, not a plain refusal: the report is parked (nothing drawn down)
+    /// so it is neither lost nor applied.
+    /// </summary>
+    private async Task<Decision<ProductionOrder>> DecideConsume(ConsumeMaterial command)
     {
         var decision = Decide(command, ProductionOrderMaterials.Consume);
         if (await DrawDown(decision, command.Metadata.Derive("consume")) is { } refused)
         {
-            // A lot inventory does not know is a disagreement for a reviewer, not a plain refusal:
-            // park the report (nothing drawn down) so it is neither lost nor applied.
             return refused.Code == DomainErrorCode.NotFound
-                ? await Commit(Decide(command, ProductionOrderMaterials.ParkUnknownLot))
-                : CommandResult<ProductionOrder>.Refused(refused);
+                ? Decide(command, ProductionOrderMaterials.ParkUnknownLot)
+                : new Decision<ProductionOrder>(null, CommandResult<ProductionOrder>.Refused(refused));
         }
 
-        return await Commit(decision);
+        return decision;
     }
 
     public async Task<CommandResult<ProductionOrder>> ResolveException(ResolveProductionOrderException command)
@@ -77,7 +95,10 @@ internal sealed class ProductionOrderGrain(
         return await Commit(decision);
     }
 
-    public async Task<CommandResult<ProductionOrder>> DeclareOutput(DeclareOutput command)
+    public async Task<CommandResult<ProductionOrder>> DeclareOutput(DeclareOutput command) => await Commit(await DecideOutput(command));
+
+    /// <summary>Decides the output, and creates or adds to the output lot before the order commits it.</summary>
+    private async Task<Decision<ProductionOrder>> DecideOutput(DeclareOutput command)
     {
         var decision = Decide(command, ProductionOrderMaterials.Output);
         if (decision.NextState?.Current is { } next && decision.Result.Error is null)
@@ -93,11 +114,11 @@ internal sealed class ProductionOrderGrain(
             });
             if (lot.Error is { } refused)
             {
-                return CommandResult<ProductionOrder>.Refused(refused);
+                return new Decision<ProductionOrder>(null, CommandResult<ProductionOrder>.Refused(refused));
             }
         }
 
-        return await Commit(decision);
+        return decision;
     }
 
     public Task<CommandResult<ProductionOrder>> FlagNonconformance(FlagNonconformance command) => Execute(command, ProductionOrderMaterials.Flag);

@@ -152,6 +152,9 @@ public sealed class SuiteFixture : IAsyncLifetime
         gatewayEnvironment["Gateway__RateLimits__edge__TokensPerPeriod"] = "5";
         gatewayEnvironment["Gateway__RateLimits__edge__ReplenishmentPeriod"] = "00:01:00";
 
+        // Three open event streams per plant, so the stream-flood test needs only four.
+        gatewayEnvironment["Gateway__StreamsPerPlant"] = "3";
+
         foreach (var (name, project) in DomainHosts)
         {
             var rest = Ports.Next();

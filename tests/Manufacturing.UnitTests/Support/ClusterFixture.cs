@@ -73,6 +73,9 @@ internal sealed class FaultInjectingStorage(Serializer serializer) : IGrainStora
 
     public static bool Contains(string stateName, GrainId grainId) => Rows.ContainsKey($"{stateName}/{grainId}");
 
+    /// <summary>How many writes of the row succeeded so far.</summary>
+    public static int Writes(string stateName, GrainId grainId) => Rows.TryGetValue($"{stateName}/{grainId}", out var row) ? row.Version : 0;
+
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         if (Rows.TryGetValue($"{stateName}/{grainId}", out var row))

@@ -14,10 +14,11 @@ namespace Manufacturing.ServiceDefaults.Grpc;
 /// UNAVAILABLE (retry with the same message_id), a concurrent writer is ABORTED, a defect is INTERNAL
 /// with no detail beyond the correlation id. Domain refusals are already <see cref="RpcException"/>s.
 /// </summary>
-internal sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger, ServiceIdentity identity) : Interceptor
+public sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger, ServiceIdentity identity) : Interceptor
 {
     private readonly string _domain = identity.ErrorDomain;
 
+    /// <inheritdoc />
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -31,6 +32,7 @@ internal sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger,
         }
     }
 
+    /// <inheritdoc />
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
         TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
@@ -44,6 +46,7 @@ internal sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger,
         }
     }
 
+    /// <inheritdoc />
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
@@ -57,6 +60,7 @@ internal sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger,
         }
     }
 
+    /// <inheritdoc />
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
@@ -78,24 +82,34 @@ internal sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger,
             return new RpcException(new global::Grpc.Core.Status(StatusCode.Cancelled, "The call was cancelled."));
         }
 
+        return ToStatus(exception, _domain, correlationId, logger, context.Method).ToRpcException();
+    }
+
+    /// <summary>
+    /// The status for a failure that escaped a call (also for one plant event of a stream): ABORTED for
+    /// a concurrent writer, UNAVAILABLE for cluster and storage failures (both retryable with the same
+    /// message id), INTERNAL (logged, no detail) for a defect.
+    /// </summary>
+    public static Google.Rpc.Status ToStatus(Exception exception, string domain, string correlationId, ILogger logger, string method)
+    {
         if (Find<InconsistentStateException>(exception) is not null)
         {
-            logger.LogWarning(exception, "Concurrent write conflict in {Method}", context.Method);
-            return RpcErrors.Create(StatusCode.Aborted,
+            logger.LogWarning(exception, "Concurrent write conflict in {Method}", method);
+            return RpcErrors.CreateStatus(StatusCode.Aborted,
                 $"The resource was changed concurrently; retry with the same message_id (correlation id {correlationId}).",
-                ErrorReason.TemporarilyUnavailable, _domain);
+                ErrorReason.TemporarilyUnavailable, domain);
         }
 
         if (IsUnavailable(exception))
         {
-            logger.LogWarning(exception, "Cluster or storage unavailable in {Method}", context.Method);
-            return RpcErrors.Create(StatusCode.Unavailable,
+            logger.LogWarning(exception, "Cluster or storage unavailable in {Method}", method);
+            return RpcErrors.CreateStatus(StatusCode.Unavailable,
                 $"The service cannot reach the component or storage that owns this resource; retry with the same message_id (correlation id {correlationId}).",
-                ErrorReason.TemporarilyUnavailable, _domain);
+                ErrorReason.TemporarilyUnavailable, domain);
         }
 
-        logger.LogError(exception, "Unhandled error in {Method}", context.Method);
-        return RpcErrors.Create(StatusCode.Internal, $"Internal error (correlation id {correlationId}).", ErrorReason.Unspecified, _domain);
+        logger.LogError(exception, "Unhandled error in {Method}", method);
+        return RpcErrors.CreateStatus(StatusCode.Internal, $"Internal error (correlation id {correlationId}).", ErrorReason.Unspecified, domain);
     }
 
     private static bool IsUnavailable(Exception exception) =>

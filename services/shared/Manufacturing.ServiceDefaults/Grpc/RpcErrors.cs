@@ -40,7 +40,11 @@ public static class RpcErrors
         throw ToRpcException(DomainError.NotFound($"{resourceName} does not exist."), domain, resourceName);
 
     /// <summary>Builds the status for a refusal.</summary>
-    public static RpcException ToRpcException(DomainError error, string domain, string? resourceName)
+    public static RpcException ToRpcException(DomainError error, string domain, string? resourceName) =>
+        ToStatus(error, domain, resourceName).ToRpcException();
+
+    /// <summary>The <c>google.rpc.Status</c> (code, message and details) for a refusal.</summary>
+    public static Status ToStatus(DomainError error, string domain, string? resourceName)
     {
         var (code, reason) = error.Code switch
         {
@@ -90,15 +94,19 @@ public static class RpcErrors
                 break;
         }
 
-        return status.ToRpcException();
+        return status;
     }
 
     /// <summary>A status without a domain refusal behind it (UNAVAILABLE, ABORTED, INTERNAL…).</summary>
-    public static RpcException Create(StatusCode code, string message, ErrorReason reason, string domain)
+    public static RpcException Create(StatusCode code, string message, ErrorReason reason, string domain) =>
+        CreateStatus(code, message, reason, domain).ToRpcException();
+
+    /// <summary>The <c>google.rpc.Status</c> of <see cref="Create"/>.</summary>
+    public static Status CreateStatus(StatusCode code, string message, ErrorReason reason, string domain)
     {
         var status = new Status { Code = (int)code, Message = message };
         status.Details.Add(Any.Pack(new ErrorInfo { Reason = ReasonName(reason), Domain = domain }));
-        return status.ToRpcException();
+        return status;
     }
 
     /// <summary>The reason's wire name: the enum value's name without the <c>ERROR_REASON_</c> prefix.</summary>

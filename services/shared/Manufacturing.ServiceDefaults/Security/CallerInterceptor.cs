@@ -49,15 +49,82 @@ public sealed partial class CallerInterceptor(Authenticator authenticator, Audit
     /// <inheritdoc />
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        Enter(await AdmitAsync(context, null));
-        return await continuation(requestStream, context);
+        var call = await AdmitAsync(context, null);
+        Enter(call);
+        var checkedStream = new CheckedStream<TRequest>(requestStream, this, call);
+        try
+        {
+            var response = await continuation(checkedStream, context);
+            await AuditStreamAsync(call, checkedStream, StatusCode.OK, "");
+            return response;
+        }
+        catch (RpcException e)
+        {
+            await AuditStreamAsync(call, checkedStream, e.StatusCode, Reason(e));
+            throw;
+        }
     }
 
     /// <inheritdoc />
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        Enter(await AdmitAsync(context, null));
-        await continuation(requestStream, responseStream, context);
+        var call = await AdmitAsync(context, null);
+        Enter(call);
+        var checkedStream = new CheckedStream<TRequest>(requestStream, this, call);
+        try
+        {
+            await continuation(checkedStream, responseStream, context);
+            await AuditStreamAsync(call, checkedStream, StatusCode.OK, "");
+        }
+        catch (RpcException e)
+        {
+            await AuditStreamAsync(call, checkedStream, e.StatusCode, Reason(e));
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A client stream whose every message gets the tenancy check a unary request gets: a message
+    /// naming another plant ends the stream with PERMISSION_DENIED (audited), before the service sees it.
+    /// </summary>
+    private sealed class CheckedStream<T>(IAsyncStreamReader<T> inner, CallerInterceptor owner, Call? call) : IAsyncStreamReader<T>
+    {
+        public T Current => inner.Current;
+
+        public long Messages { get; private set; }
+
+        public async Task<bool> MoveNext(CancellationToken cancellationToken)
+        {
+            if (!await inner.MoveNext(cancellationToken))
+            {
+                return false;
+            }
+
+            Messages++;
+            if (call is not null && inner.Current is IMessage message && Tenancy.MessageRefusal(call.Caller, message) is { } tenancy)
+            {
+                throw await owner.RefuseAsync(call.Record, message, StatusCode.PermissionDenied, ErrorReason.OtherPlant, tenancy);
+            }
+
+            return true;
+        }
+    }
+
+    // A stream is audited once, when it ends: who, how many messages, and how it ended (its refused
+    // events are audited one by one by the service).
+    private async Task AuditStreamAsync<T>(Call? call, CheckedStream<T> stream, StatusCode code, string reason)
+    {
+        if (call is null || (code != StatusCode.OK && !Refusals.Contains(code) && code != StatusCode.Cancelled && code != StatusCode.Unavailable))
+        {
+            return;
+        }
+
+        await audit.RecordAsync(call.Record with
+        {
+            Outcome = code == StatusCode.OK ? AuditRecord.Accepted : AuditRecord.Refused,
+            Status = AuditFields.StatusName(code),
+            Reason = $"stream of {stream.Messages} message(s){(reason.Length > 0 ? ": " + reason : "")}",
+        });
     }
 
     // The Orleans request context is async-local: it is set in the handler that then calls the

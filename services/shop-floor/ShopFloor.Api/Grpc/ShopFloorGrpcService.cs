@@ -1,17 +1,103 @@
+using System.Threading.Channels;
 using Grpc.Core;
 using Manufacturing.Domain;
 using Manufacturing.Grains;
 using Manufacturing.ServiceDefaults;
 using Manufacturing.ServiceDefaults.Grpc;
 using Manufacturing.ShopFloor.Api.Mapping;
+using Manufacturing.ShopFloor.Api.Streaming;
 using Manufacturing.ShopFloor.V1;
 using Domain = Manufacturing.ShopFloor.Domain;
 
 namespace Manufacturing.ShopFloor.Api.Grpc;
 
 /// <summary>The shop floor's gRPC (and REST) contract: maps requests, delegates to grains, maps results.</summary>
-internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity service, IReadModelStore readModels, CodeMap codes) : ShopFloorService.ShopFloorServiceBase
+internal sealed class ShopFloorGrpcService(
+    IGrainFactory grains, ServiceIdentity service, IReadModelStore readModels, CodeMap codes,
+    PlantEventIngestion ingestion, PlantStreamingOptions streaming) : ShopFloorService.ShopFloorServiceBase
 {
+    public override async Task StreamPlantEvents(IAsyncStreamReader<StreamPlantEventsRequest> requestStream, IServerStreamWriter<StreamPlantEventsResponse> responseStream, ServerCallContext context)
+    {
+        var pipeline = new PlantEventPipeline(grains, streaming.MaxEventsPerCall);
+        // Flow control: at most MaxInFlightEvents read and not yet acknowledged. Beyond that this loop
+        // stops reading, the transport's window fills, and HTTP/2 holds the sender back.
+        using var window = new SemaphoreSlim(streaming.MaxInFlightEvents);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var pending = Channel.CreateUnbounded<(IReadOnlyList<Task<PlantEventAck>> Acks, int Held)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var writer = WriteAcksAsync(pending.Reader, responseStream, window, stop);
+        try
+        {
+            await foreach (var message in requestStream.ReadAllAsync(stop.Token))
+            {
+                var held = Math.Min(message.Events.Count, streaming.MaxInFlightEvents);
+                for (var i = 0; i < held; i++)
+                {
+                    await window.WaitAsync(stop.Token);
+                }
+
+                pending.Writer.TryWrite((ingestion.Submit(pipeline, message.Source, message.Events, context), held));
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            // The acknowledgement writer failed; its exception is rethrown below.
+        }
+        catch
+        {
+            // The stream was refused mid-way (a message naming another plant) or broke: stop acknowledging, then fail.
+            await stop.CancelAsync();
+            pending.Writer.TryComplete();
+            try
+            {
+                await writer;
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                // Cancelled by us; the original failure is what the caller gets.
+            }
+
+            throw;
+        }
+        finally
+        {
+            pending.Writer.TryComplete();
+        }
+
+        await writer;
+    }
+
+    // Sends each message's acknowledgements, in the order the messages came, as soon as all of them are known.
+    private static async Task WriteAcksAsync(ChannelReader<(IReadOnlyList<Task<PlantEventAck>> Acks, int Held)> pending,
+        IServerStreamWriter<StreamPlantEventsResponse> responseStream, SemaphoreSlim window, CancellationTokenSource stop)
+    {
+        try
+        {
+            await foreach (var (acks, held) in pending.ReadAllAsync(stop.Token))
+            {
+                var response = new StreamPlantEventsResponse();
+                response.Acks.AddRange(await Task.WhenAll(acks));
+                await responseStream.WriteAsync(response, stop.Token);
+                if (held > 0)
+                {
+                    window.Release(held);
+                }
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            throw;
+        }
+    }
+
+    public override async Task<PublishPlantEventsResponse> PublishPlantEvents(PublishPlantEventsRequest request, ServerCallContext context)
+    {
+        var pipeline = new PlantEventPipeline(grains, streaming.MaxEventsPerCall);
+        var response = new PublishPlantEventsResponse();
+        response.Acks.AddRange(await Task.WhenAll(ingestion.Submit(pipeline, request.Source, request.Events, context)));
+        return response;
+    }
+
     public override async Task<ListProductionOrdersResponse> ListProductionOrders(ListProductionOrdersRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -107,59 +193,42 @@ internal sealed class ShopFloorGrpcService(IGrainFactory grains, ServiceIdentity
     public override async Task<StartOperationResponse> StartOperation(StartOperationRequest request, ServerCallContext context)
     {
         var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
-            new Domain.StartOperation { Metadata = metadata, OperationId = request.OperationId }, (g, c) => g.StartOperation(c));
+            ExecutionMapping.ToCommand(request, metadata), (g, c) => g.StartOperation(c));
         return new StartOperationResponse { ProductionOrder = order, Outcome = outcome };
     }
 
     public override async Task<PauseOperationResponse> PauseOperation(PauseOperationRequest request, ServerCallContext context)
     {
         var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
-            new Domain.PauseOperation { Metadata = metadata, OperationId = request.OperationId, Reason = request.Reason }, (g, c) => g.PauseOperation(c));
+            ExecutionMapping.ToCommand(request, metadata), (g, c) => g.PauseOperation(c));
         return new PauseOperationResponse { ProductionOrder = order, Outcome = outcome };
     }
 
     public override async Task<ResumeOperationResponse> ResumeOperation(ResumeOperationRequest request, ServerCallContext context)
     {
         var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, _) =>
-            new Domain.ResumeOperation { Metadata = metadata, OperationId = request.OperationId }, (g, c) => g.ResumeOperation(c));
+            ExecutionMapping.ToCommand(request, metadata), (g, c) => g.ResumeOperation(c));
         return new ResumeOperationResponse { ProductionOrder = order, Outcome = outcome };
     }
 
     public override async Task<CompleteOperationResponse> CompleteOperation(CompleteOperationRequest request, ServerCallContext context)
     {
-        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) => new Domain.CompleteOperation
-        {
-            Metadata = metadata,
-            OperationId = request.OperationId,
-            Good = request.GoodQuantity.ToDomain("good_quantity", violations, mustBePositive: false)!,
-            Scrap = request.ScrapQuantity.ToDomain("scrap_quantity", violations, mustBePositive: false)!,
-            ScrapReason = request.ScrapReason,
-        }, (g, c) => g.CompleteOperation(c));
+        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) =>
+            ExecutionMapping.ToCommand(request, metadata, violations), (g, c) => g.CompleteOperation(c));
         return new CompleteOperationResponse { ProductionOrder = order, Outcome = outcome };
     }
 
     public override async Task<ConsumeMaterialResponse> ConsumeMaterial(ConsumeMaterialRequest request, ServerCallContext context)
     {
-        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) => new Domain.ConsumeMaterial
-        {
-            Metadata = metadata,
-            Component = codes.Canonical(metadata.Source, request.Component),
-            LotId = request.LotId,
-            Quantity = request.Quantity.ToDomain("quantity", violations)!,
-            Location = request.Location,
-        }, (g, c) => g.ConsumeMaterial(c));
+        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) =>
+            ExecutionMapping.ToCommand(request, metadata, codes, violations), (g, c) => g.ConsumeMaterial(c));
         return new ConsumeMaterialResponse { ProductionOrder = order, Outcome = outcome };
     }
 
     public override async Task<DeclareOutputResponse> DeclareOutput(DeclareOutputRequest request, ServerCallContext context)
     {
-        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) => new Domain.DeclareOutput
-        {
-            Metadata = metadata,
-            LotId = request.LotId,
-            Quantity = request.Quantity.ToDomain("quantity", violations)!,
-            Location = request.Location,
-        }, (g, c) => g.DeclareOutput(c));
+        var (order, outcome) = await Apply(context, request.ProductionOrder, "production_order", request.Metadata, (metadata, violations) =>
+            ExecutionMapping.ToCommand(request, metadata, violations), (g, c) => g.DeclareOutput(c));
         return new DeclareOutputResponse { ProductionOrder = order, Outcome = outcome };
     }
 
