@@ -45,6 +45,31 @@ public sealed class ReadModelStoreTests
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public async Task One_delivery_of_many_versions_leaves_each_row_and_exception_at_its_latest(string kind)
+    {
+        // A batching grain delivers many events of one aggregate at once, in any order within the delivery.
+        var store = await StoreAsync(kind);
+        var name = "plants/P200/purchaseOrders/4502/exceptions/1";
+        (string, string)[] Exception(string state) =>
+            [("exception", name), ("kind", "UNKNOWN_LINE"), ("exception_state", state), ("reason", "line 90"), ("source", "supplier"), ("raised_at", "2026-11-23T08:02:00.0000000+00:00")];
+
+        await store.ApplyAsync([
+            Event("P200/4502", 1, "CREATED"),
+            Event("P200/4502", 3, "CONFIRMED", "ExceptionResolved", 0, Exception("APPROVED")),
+            Event("P200/4502", 2, "CREATED", "ExceptionRaised", 0, Exception("OPEN")),
+            Event("P200/4503", 1, "CREATED"),
+        ]);
+        await store.ApplyAsync([Event("P200/4502", 2, "CREATED", "ExceptionRaised", 0, Exception("OPEN"))]);
+
+        var rows = (await store.ListAsync("purchase_order", "P200", null, 10, "")).Rows;
+        Assert.Equal([("P200/4502", 3L, "CONFIRMED"), ("P200/4503", 1L, "CREATED")], rows.Select(r => (r.Key, r.Version, r.State)));
+        var exception = Assert.Single((await store.ListExceptionsAsync("purchase_order", "P200", null, null, 10, "")).Rows);
+        Assert.Equal(("APPROVED", 3L), (exception.State, exception.Version));
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 8, 3, 0, TimeSpan.Zero), (await store.PositionAsync("purchase_order")).LastEventTime);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public async Task Lists_filter_by_plant_and_state_and_page_by_key(string kind)
     {
         var store = await StoreAsync(kind);

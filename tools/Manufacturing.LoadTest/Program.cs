@@ -18,6 +18,13 @@ using Manufacturing.ShopFloor.V1;
 // target's ratio to the last one. Loopback targets only; every run is bounded in time.
 // Manufacturing.LoadTest token-validation [--seconds 3] [--rounds 5]: the per-call cost of checking a
 // bearer token (see TokenValidationBenchmark).
+// Manufacturing.LoadTest ingest --target gateway=… --target direct=… --erp-token JWT --token JWT [...]: plant event
+// ingestion over StreamPlantEvents (see IngestBenchmark).
+if (args.FirstOrDefault() == "ingest")
+{
+    return await Manufacturing.LoadTest.IngestBenchmark.RunAsync(args[1..]);
+}
+
 if (args.FirstOrDefault() == "token-validation")
 {
     return await Manufacturing.LoadTest.TokenValidationBenchmark.RunAsync(args[1..]);

@@ -26,6 +26,7 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
     private IGrainTimer? _deliveryTimer;
     private TimeSpan _retryDelay = TimeSpan.FromMilliseconds(200);
     private bool _reminderRegistered;
+    private bool _delivering;
 
     /// <summary>The aggregate type named in its business events (for example <c>purchase_order</c>).</summary>
     protected abstract string AggregateType { get; }
@@ -232,8 +233,9 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
 
     private void ScheduleDelivery(TimeSpan due)
     {
-        if (state.State.Outbox.All(e => e.AggregateVersion <= _deliveredThrough))
+        if (_delivering || state.State.Outbox.All(e => e.AggregateVersion <= _deliveredThrough))
         {
+            // A running delivery picks up what was committed meanwhile before it ends.
             return;
         }
 
@@ -242,44 +244,65 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
         {
             DueTime = due,
             Period = Timeout.InfiniteTimeSpan,
-            Interleave = false,
+            // Delivery interleaves with the grain's commands, so a slow projector does not hold up the
+            // next command; only one delivery runs at a time (_delivering).
+            Interleave = true,
         });
     }
 
     /// <summary>
-    /// Delivers the undelivered outbox to the read-model projector; on failure retries with backoff
-    /// (and a reminder, so a lost silo's grains deliver after reactivation elsewhere).
+    /// Delivers the undelivered outbox to the read-model projector, again and again while commands
+    /// commit more meanwhile; on failure retries with backoff (and a reminder, so a lost silo's grains
+    /// deliver after reactivation elsewhere).
     /// </summary>
     private async Task DeliverAsync(CancellationToken cancellationToken)
     {
-        var pending = state.State.Outbox.Where(e => e.AggregateVersion > _deliveredThrough).ToImmutableArray();
-        if (pending.IsEmpty)
+        if (_delivering)
         {
             return;
         }
 
+        _delivering = true;
         try
         {
-            await GrainFactory.GetGrain<IEventProjector>(0).Project(pending);
-            _deliveredThrough = pending.Max(e => e.AggregateVersion);
-            _retryDelay = TimeSpan.FromMilliseconds(200);
-            if (_reminderRegistered)
+            while (true)
             {
-                await UnregisterOutboxReminder();
+                var pending = state.State.Outbox.Where(e => e.AggregateVersion > _deliveredThrough).ToImmutableArray();
+                if (pending.IsEmpty)
+                {
+                    return;
+                }
+
+                try
+                {
+                    await GrainFactory.GetGrain<IEventProjector>(0).Project(pending);
+                    _deliveredThrough = Math.Max(_deliveredThrough, pending.Max(e => e.AggregateVersion));
+                    _retryDelay = TimeSpan.FromMilliseconds(200);
+                    if (_reminderRegistered)
+                    {
+                        await UnregisterOutboxReminder();
+                    }
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Manufacturing.Outbox").LogWarning(exception,
+                        "Outbox delivery of {Count} event(s) of {Key} failed; retrying in {Delay}", pending.Length, Key, _retryDelay);
+                    if (!_reminderRegistered)
+                    {
+                        await this.RegisterOrUpdateReminder(OutboxReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+                        _reminderRegistered = true;
+                    }
+
+                    _delivering = false;
+                    ScheduleDelivery(_retryDelay);
+                    _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
+                    return;
+                }
             }
         }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        finally
         {
-            ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Manufacturing.Outbox").LogWarning(exception,
-                "Outbox delivery of {Count} event(s) of {Key} failed; retrying in {Delay}", pending.Length, Key, _retryDelay);
-            if (!_reminderRegistered)
-            {
-                await this.RegisterOrUpdateReminder(OutboxReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-                _reminderRegistered = true;
-            }
-
-            ScheduleDelivery(_retryDelay);
-            _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
+            _delivering = false;
         }
     }
 

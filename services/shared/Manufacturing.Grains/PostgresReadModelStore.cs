@@ -13,74 +13,100 @@ public sealed class PostgresReadModelStore(string connectionString) : IReadModel
 {
     private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Applies a delivery of events in one transaction and three round trips, however many events
+    /// it holds: the event ids not applied before are claimed in one statement (idempotency by event
+    /// id); of those, only each aggregate's highest version becomes its row (the upsert is guarded by
+    /// version, so a row never moves back), each exception's latest state is upserted, and each
+    /// aggregate type's position moves forward, all sent as one batch.
+    /// </summary>
     public async Task ApplyAsync(IReadOnlyList<BusinessEvent> events, CancellationToken cancellationToken = default)
     {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var e in events)
+        var fresh = new HashSet<string>(StringComparer.Ordinal);
+        await using (var claim = new NpgsqlCommand("""
+            INSERT INTO mfg_read_applied_events (event_id, aggregate_type)
+            SELECT * FROM unnest(@ids, @types) ON CONFLICT DO NOTHING RETURNING event_id
+            """, connection, transaction))
         {
-            await using (var seen = new NpgsqlCommand(
-                "INSERT INTO mfg_read_applied_events (event_id, aggregate_type) VALUES (@id, @type) ON CONFLICT DO NOTHING", connection, transaction))
+            claim.Parameters.AddWithValue("ids", events.Select(e => e.EventId).ToArray());
+            claim.Parameters.AddWithValue("types", events.Select(e => e.AggregateType).ToArray());
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                seen.Parameters.AddWithValue("id", e.EventId);
-                seen.Parameters.AddWithValue("type", e.AggregateType);
-                if (await seen.ExecuteNonQueryAsync(cancellationToken) == 0)
-                {
-                    continue;
-                }
+                fresh.Add(reader.GetString(0));
             }
+        }
 
-            if (ReadModelProjection.Row(e) is { } row)
-            {
-                await using var upsert = new NpgsqlCommand("""
-                    INSERT INTO mfg_read_aggregates (aggregate_type, aggregate_key, plant, state, version, fields, updated_at)
-                    VALUES (@type, @key, @plant, @state, @version, @fields, @updated)
-                    ON CONFLICT (aggregate_type, aggregate_key) DO UPDATE
-                    SET plant = EXCLUDED.plant, state = EXCLUDED.state, version = EXCLUDED.version,
-                        fields = EXCLUDED.fields, updated_at = EXCLUDED.updated_at
-                    WHERE mfg_read_aggregates.version < EXCLUDED.version
-                    """, connection, transaction);
-                upsert.Parameters.AddWithValue("type", row.AggregateType);
-                upsert.Parameters.AddWithValue("key", row.Key);
-                upsert.Parameters.AddWithValue("plant", row.Plant);
-                upsert.Parameters.AddWithValue("state", row.State);
-                upsert.Parameters.AddWithValue("version", row.Version);
-                upsert.Parameters.AddWithValue("fields", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(row.Fields));
-                upsert.Parameters.AddWithValue("updated", row.UpdatedAt);
-                await upsert.ExecuteNonQueryAsync(cancellationToken);
-            }
+        var applied = events.Where(e => fresh.Contains(e.EventId)).ToList();
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var rows = applied.Select(ReadModelProjection.Row).OfType<ReadModelRow>()
+            .GroupBy(r => (r.AggregateType, r.Key)).Select(g => g.MaxBy(r => r.Version)!);
+        foreach (var row in rows)
+        {
+            var upsert = new NpgsqlBatchCommand("""
+                INSERT INTO mfg_read_aggregates (aggregate_type, aggregate_key, plant, state, version, fields, updated_at)
+                VALUES (@type, @key, @plant, @state, @version, @fields, @updated)
+                ON CONFLICT (aggregate_type, aggregate_key) DO UPDATE
+                SET plant = EXCLUDED.plant, state = EXCLUDED.state, version = EXCLUDED.version,
+                    fields = EXCLUDED.fields, updated_at = EXCLUDED.updated_at
+                WHERE mfg_read_aggregates.version < EXCLUDED.version
+                """);
+            upsert.Parameters.AddWithValue("type", row.AggregateType);
+            upsert.Parameters.AddWithValue("key", row.Key);
+            upsert.Parameters.AddWithValue("plant", row.Plant);
+            upsert.Parameters.AddWithValue("state", row.State);
+            upsert.Parameters.AddWithValue("version", row.Version);
+            upsert.Parameters.AddWithValue("fields", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(row.Fields));
+            upsert.Parameters.AddWithValue("updated", row.UpdatedAt);
+            batch.BatchCommands.Add(upsert);
+        }
 
-            if (ReadModelProjection.Exception(e) is { } exception)
-            {
-                await using var upsert = new NpgsqlCommand("""
-                    INSERT INTO mfg_read_exceptions (name, plant, aggregate_type, aggregate_key, kind, state, reason, source, raised_at, version)
-                    VALUES (@name, @plant, @type, @key, @kind, @state, @reason, @source, @raised, @version)
-                    ON CONFLICT (name) DO UPDATE
-                    SET state = EXCLUDED.state, reason = EXCLUDED.reason, version = EXCLUDED.version
-                    WHERE mfg_read_exceptions.version <= EXCLUDED.version
-                    """, connection, transaction);
-                upsert.Parameters.AddWithValue("name", exception.Name);
-                upsert.Parameters.AddWithValue("plant", exception.Plant);
-                upsert.Parameters.AddWithValue("type", exception.AggregateType);
-                upsert.Parameters.AddWithValue("key", exception.AggregateKey);
-                upsert.Parameters.AddWithValue("kind", exception.Kind);
-                upsert.Parameters.AddWithValue("state", exception.State);
-                upsert.Parameters.AddWithValue("reason", exception.Reason);
-                upsert.Parameters.AddWithValue("source", exception.Source);
-                upsert.Parameters.AddWithValue("raised", exception.RaisedAt);
-                upsert.Parameters.AddWithValue("version", exception.Version);
-                await upsert.ExecuteNonQueryAsync(cancellationToken);
-            }
+        var exceptions = applied.Select(ReadModelProjection.Exception).OfType<ExceptionRow>()
+            .GroupBy(x => x.Name).Select(g => g.MaxBy(x => x.Version)!);
+        foreach (var exception in exceptions)
+        {
+            var upsert = new NpgsqlBatchCommand("""
+                INSERT INTO mfg_read_exceptions (name, plant, aggregate_type, aggregate_key, kind, state, reason, source, raised_at, version)
+                VALUES (@name, @plant, @type, @key, @kind, @state, @reason, @source, @raised, @version)
+                ON CONFLICT (name) DO UPDATE
+                SET state = EXCLUDED.state, reason = EXCLUDED.reason, version = EXCLUDED.version
+                WHERE mfg_read_exceptions.version <= EXCLUDED.version
+                """);
+            upsert.Parameters.AddWithValue("name", exception.Name);
+            upsert.Parameters.AddWithValue("plant", exception.Plant);
+            upsert.Parameters.AddWithValue("type", exception.AggregateType);
+            upsert.Parameters.AddWithValue("key", exception.AggregateKey);
+            upsert.Parameters.AddWithValue("kind", exception.Kind);
+            upsert.Parameters.AddWithValue("state", exception.State);
+            upsert.Parameters.AddWithValue("reason", exception.Reason);
+            upsert.Parameters.AddWithValue("source", exception.Source);
+            upsert.Parameters.AddWithValue("raised", exception.RaisedAt);
+            upsert.Parameters.AddWithValue("version", exception.Version);
+            batch.BatchCommands.Add(upsert);
+        }
 
-            await using var position = new NpgsqlCommand("""
+        foreach (var position in applied.GroupBy(e => e.AggregateType))
+        {
+            var upsert = new NpgsqlBatchCommand("""
                 INSERT INTO mfg_read_positions (aggregate_type, last_event_time, last_applied_at) VALUES (@type, @time, now())
                 ON CONFLICT (aggregate_type) DO UPDATE
                 SET last_event_time = GREATEST(mfg_read_positions.last_event_time, EXCLUDED.last_event_time), last_applied_at = now()
-                """, connection, transaction);
-            position.Parameters.AddWithValue("type", e.AggregateType);
-            position.Parameters.AddWithValue("time", e.OccurredAt);
-            await position.ExecuteNonQueryAsync(cancellationToken);
+                """);
+            upsert.Parameters.AddWithValue("type", position.Key);
+            upsert.Parameters.AddWithValue("time", position.Max(e => e.OccurredAt));
+            batch.BatchCommands.Add(upsert);
+        }
+
+        if (batch.BatchCommands.Count > 0)
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Manufacturing.Common.V1;
+using Manufacturing.ShopFloor.V1;
+
+namespace Manufacturing.LoadTest;
+
+/// <summary>
+/// Plant event ingestion, end to end: N simulated plant streams (each its own source) × M work
+/// centers (one released production order each) send execution events (a start, then pause/resume
+/// cycles, each a real state change) over StreamPlantEvents, batched B events per message with W
+/// messages in flight per stream. Per target and round it prints events/s acknowledged, p50/p99
+/// acknowledgement latency (send of a message to its acks), and the exactly-once check: the events
+/// acknowledged as applied against the versions the stored orders reached (read back afterwards),
+/// so lost = acked − stored and duplicated = stored − acked. Targets alternate round by round.
+/// </summary>
+internal static class IngestBenchmark
+{
+    private sealed record Round(double EventsPerSecond, double P50Ms, double P99Ms, long Acked, long Stored, long Refused);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var targets = new List<(string Name, Uri Address)>();
+        int plants = 4, workCenters = 25, batch = 100, window = 8, seconds = 10, rounds = 3;
+        var erpToken = Environment.GetEnvironmentVariable("MFG_ERP_TOKEN") ?? "";
+        var mesToken = Environment.GetEnvironmentVariable("MFG_TOKEN") ?? "";
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Number() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            switch (args[i])
+            {
+                case "--target":
+                    var parts = Next().Split('=', 2);
+                    targets.Add((parts[0], new Uri(parts[1])));
+                    break;
+                case "--erp-token": erpToken = Next(); break;
+                case "--token": mesToken = Next(); break;
+                case "--plants": plants = Number(); break;
+                case "--work-centers": workCenters = Number(); break;
+                case "--batch": batch = Number(); break;
+                case "--window": window = Number(); break;
+                case "--seconds": seconds = Number(); break;
+                case "--rounds": rounds = Number(); break;
+                default:
+                    Console.Error.WriteLine($"unknown argument {args[i]}");
+                    return 2;
+            }
+        }
+
+        if (targets.Count == 0 || erpToken.Length == 0 || mesToken.Length == 0 || plants is < 1 or > 64 || workCenters is < 1 or > 1000
+            || batch is < 1 or > 1000 || window is < 1 or > 256 || seconds is < 1 or > 300 || rounds is < 1 or > 20)
+        {
+            Console.Error.WriteLine("usage: ingest --target name=http://127.0.0.1:port [...] --erp-token JWT(odoo write) --token JWT(mes:P100 write) " +
+                "[--plants 1..64] [--work-centers 1..1000] [--batch 1..1000] [--window 1..256] [--seconds 1..300] [--rounds 1..20]");
+            return 2;
+        }
+
+        foreach (var (name, address) in targets)
+        {
+            if (!IPAddress.TryParse(address.Host, out var ip) ? address.Host != "localhost" : !IPAddress.IsLoopback(ip))
+            {
+                Console.Error.WriteLine($"{name}: {address} is not a loopback address; this tool only loads this machine.");
+                return 2;
+            }
+        }
+
+        var channels = targets.ToDictionary(t => t.Name, t => GrpcChannel.ForAddress(t.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 16 * 1024 * 1024 }));
+        var erp = new Metadata { { "authorization", $"Bearer {erpToken}" } };
+        var mes = new Metadata { { "authorization", $"Bearer {mesToken}" } };
+        var run = Guid.NewGuid().ToString("N")[..8];
+        Console.WriteLine($"StreamPlantEvents: {plants} plant streams × {workCenters} work centers, {batch} events/message, {window} messages in flight per stream, " +
+            $"{seconds} s per target per round, {rounds} rounds, {Environment.ProcessorCount} cores");
+
+        var results = targets.ToDictionary(t => t.Name, _ => new List<Round>());
+        var failed = false;
+        for (var round = 1; round <= rounds; round++)
+        {
+            foreach (var (name, _) in targets)
+            {
+                var client = new ShopFloorService.ShopFloorServiceClient(channels[name]);
+                var result = await MeasureAsync(client, erp, mes, $"{run}{name[0]}{round}", plants, workCenters, batch, window, TimeSpan.FromSeconds(seconds));
+                results[name].Add(result);
+                var lost = result.Acked - result.Stored;
+                failed |= lost != 0 || result.Refused != 0;
+                Console.WriteLine($"round {round} {name,-10} {result.EventsPerSecond,9:F0} events/s  p50 {result.P50Ms,8:F1} ms  p99 {result.P99Ms,8:F1} ms  " +
+                    $"acked {result.Acked}  stored {result.Stored}  lost {Math.Max(lost, 0)}  duplicated {Math.Max(-lost, 0)}  refused {result.Refused}");
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"| target | events/s (median) | p50 ms (median) | p99 ms (median) | events/s ratio to {targets[^1].Name} | acked = stored in every round |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        var baseline = Median(results[targets[^1].Name].Select(r => r.EventsPerSecond));
+        foreach (var (name, _) in targets)
+        {
+            var eps = Median(results[name].Select(r => r.EventsPerSecond));
+            Console.WriteLine($"| {name} | {eps:F0} | {Median(results[name].Select(r => r.P50Ms)):F1} | {Median(results[name].Select(r => r.P99Ms)):F1} | {eps / baseline:F2} | " +
+                $"{(results[name].All(r => r.Acked == r.Stored) ? "yes" : "NO")} |");
+        }
+
+        return failed ? 1 : 0;
+    }
+
+    private static async Task<Round> MeasureAsync(ShopFloorService.ShopFloorServiceClient client, Metadata erp, Metadata mes, string tag,
+        int plants, int workCenters, int batch, int window, TimeSpan duration)
+    {
+        // One released order per work center of each simulated plant, under P100 (whose ERP is Odoo).
+        var orders = new string[plants][];
+        for (var p = 0; p < plants; p++)
+        {
+            orders[p] = new string[workCenters];
+            var releases = Enumerable.Range(0, workCenters).Select(async w =>
+            {
+                var id = $"IN{tag}-{p}-{w}";
+                var response = await client.ReleaseProductionOrderAsync(Release(id), erp);
+                orders[p][w] = response.ProductionOrder.Name;
+            });
+            await Task.WhenAll(releases);
+        }
+
+        var latencies = new ConcurrentBag<double>();
+        long acked = 0, refused = 0;
+        var stop = Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
+        var streams = Enumerable.Range(0, plants).Select(async p =>
+        {
+            var source = $"plants/P100/sources/bench-{tag}-{p}";
+            using var call = client.StreamPlantEvents(mes, cancellationToken: new CancellationTokenSource(duration + TimeSpan.FromSeconds(60)).Token);
+            using var inFlight = new SemaphoreSlim(window);
+            var sentAt = new ConcurrentQueue<long>();
+            var reader = Task.Run(async () =>
+            {
+                await foreach (var response in call.ResponseStream.ReadAllAsync())
+                {
+                    sentAt.TryDequeue(out var at);
+                    var ms = (Stopwatch.GetTimestamp() - at) * 1000.0 / Stopwatch.Frequency;
+                    foreach (var ack in response.Acks)
+                    {
+                        latencies.Add(ms);
+                        if (ack.Status == PlantEventStatus.Accepted)
+                        {
+                            Interlocked.Increment(ref acked);
+                        }
+                        else
+                        {
+                            Interlocked.Increment(ref refused);
+                        }
+                    }
+
+                    inFlight.Release();
+                }
+            });
+
+            long sequence = 0;
+            var next = 0;
+            var paused = new bool[workCenters];
+            var started = new bool[workCenters];
+            while (stop.Elapsed < duration)
+            {
+                await inFlight.WaitAsync();
+                var message = new StreamPlantEventsRequest { Source = source };
+                for (var e = 0; e < batch; e++)
+                {
+                    var w = next++ % workCenters;
+                    var order = orders[p][w];
+                    sequence++;
+                    var metadata = new CommandMetadata { MessageId = $"{tag}-{p}-{sequence}", OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow) };
+                    var plantEvent = new PlantEvent { Sequence = sequence };
+                    if (!started[w])
+                    {
+                        started[w] = true;
+                        plantEvent.StartOperation = new StartOperationRequest { ProductionOrder = order, OperationId = "0010", Metadata = metadata };
+                    }
+                    else if (!paused[w])
+                    {
+                        plantEvent.PauseOperation = new PauseOperationRequest { ProductionOrder = order, OperationId = "0010", Reason = "MICROSTOP", Metadata = metadata };
+                    }
+                    else
+                    {
+                        plantEvent.ResumeOperation = new ResumeOperationRequest { ProductionOrder = order, OperationId = "0010", Metadata = metadata };
+                    }
+
+                    if (started[w] && plantEvent.EventCase != PlantEvent.EventOneofCase.StartOperation)
+                    {
+                        paused[w] = !paused[w];
+                    }
+
+                    message.Events.Add(plantEvent);
+                }
+
+                sentAt.Enqueue(Stopwatch.GetTimestamp());
+                await call.RequestStream.WriteAsync(message);
+            }
+
+            await call.RequestStream.CompleteAsync();
+            await reader;
+        }).ToArray();
+        await Task.WhenAll(streams);
+        var elapsed = clock.Elapsed.TotalSeconds;
+
+        // Exactly once: every applied event raised its order's version by one (after the release's 1).
+        long stored = 0;
+        foreach (var name in orders.SelectMany(o => o))
+        {
+            var order = (await client.GetProductionOrderAsync(new GetProductionOrderRequest { Name = name }, erp)).ProductionOrder;
+            stored += order.Version - 1;
+        }
+
+        var sorted = latencies.Order().ToArray();
+        double Percentile(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
+        return new Round((acked + refused) / elapsed, Percentile(0.50), Percentile(0.99), acked, stored, refused);
+    }
+
+    private static ReleaseProductionOrderRequest Release(string id) => new()
+    {
+        Parent = "plants/P100",
+        ProductionOrderId = id,
+        ProductionOrder = new ProductionOrder
+        {
+            Product = "BENCH",
+            Quantity = new Quantity { Value = "1", UnitOfMeasure = "EA" },
+            Operations = { new Operation { OperationId = "0010", WorkCenter = "BENCH" } },
+            PlannedStartTime = Timestamp.FromDateTime(DateTime.UtcNow),
+            PlannedEndTime = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)),
+        },
+        Metadata = new CommandMetadata { MessageId = id, OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow) },
+    };
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
