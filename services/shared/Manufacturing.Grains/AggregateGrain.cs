@@ -115,6 +115,9 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
         var before = state.State;
         var outcomes = ImmutableArray.CreateBuilder<EventOutcome>(events.Length);
         var changed = false;
+        // The batch's events are collected once and set on the state before the write (the rules do not read the outbox).
+        var outbox = ImmutableArray.CreateBuilder<BusinessEvent>();
+        outbox.AddRange(before.Outbox.Where(e => e.AggregateVersion > _deliveredThrough));
         try
         {
             foreach (var item in events)
@@ -131,7 +134,8 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
                 var next = state.State;
                 if (decision.NextState is { } decided)
                 {
-                    next = WithEvents(state.State, decided, decision.Command);
+                    AppendEvents(outbox, state.State.Current, decided.Current, decision.Command);
+                    next = decided;
                     changed = true;
                 }
 
@@ -147,6 +151,7 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
 
             if (changed)
             {
+                state.State = state.State with { Outbox = outbox.DrainToImmutable() };
                 await state.WriteStateAsync();
             }
         }
@@ -203,32 +208,39 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
     /// </summary>
     private AggregateState<T> WithEvents(AggregateState<T> previous, AggregateState<T> next, ICommand? command)
     {
-        var outbox = next.Outbox.Where(e => e.AggregateVersion > _deliveredThrough).ToList();
-        if (command is not null && next.Current is { } after && after.Version != previous.Current?.Version)
+        var outbox = ImmutableArray.CreateBuilder<BusinessEvent>();
+        outbox.AddRange(next.Outbox.Where(e => e.AggregateVersion > _deliveredThrough));
+        AppendEvents(outbox, previous.Current, next.Current, command);
+        return next with { Outbox = outbox.DrainToImmutable() };
+    }
+
+    /// <summary>The business events of one change (none when it changed no version), added to <paramref name="outbox"/>.</summary>
+    private void AppendEvents(ImmutableArray<BusinessEvent>.Builder outbox, T? before, T? after, ICommand? command)
+    {
+        if (command is null || after is null || after.Version == before?.Version)
         {
-            var snapshot = Snapshot(after).Where(p => p.Value is not null).Select(p => ($"state.{p.Key}", p.Value!)).ToList();
-            var correlation = RequestContext.Get(GrainMeters.CorrelationIdKey) as string ?? "";
-            var index = 0;
-            foreach (var draft in Describe(previous.Current, after, command))
-            {
-                var data = draft.Data.SetItems(snapshot.Select(p => new KeyValuePair<string, string>(p.Item1, p.Item2)));
-                outbox.Add(new BusinessEvent
-                {
-                    EventId = $"{AggregateType}/{Key}/{after.Version}/{index++}",
-                    Type = draft.Type,
-                    AggregateType = AggregateType,
-                    AggregateKey = Key,
-                    AggregateVersion = after.Version,
-                    MessageId = command.Metadata.MessageId,
-                    CorrelationId = correlation,
-                    OccurredAt = command.Metadata.OccurredAt,
-                    Source = command.Metadata.Source,
-                    Data = data,
-                });
-            }
+            return;
         }
 
-        return next with { Outbox = [.. outbox] };
+        var snapshot = Snapshot(after).Where(p => p.Value is not null).Select(p => new KeyValuePair<string, string>($"state.{p.Key}", p.Value!)).ToList();
+        var correlation = RequestContext.Get(GrainMeters.CorrelationIdKey) as string ?? "";
+        var index = 0;
+        foreach (var draft in Describe(before, after, command))
+        {
+            outbox.Add(new BusinessEvent
+            {
+                EventId = $"{AggregateType}/{Key}/{after.Version}/{index++}",
+                Type = draft.Type,
+                AggregateType = AggregateType,
+                AggregateKey = Key,
+                AggregateVersion = after.Version,
+                MessageId = command.Metadata.MessageId,
+                CorrelationId = correlation,
+                OccurredAt = command.Metadata.OccurredAt,
+                Source = command.Metadata.Source,
+                Data = draft.Data.SetItems(snapshot),
+            });
+        }
     }
 
     private void ScheduleDelivery(TimeSpan due)

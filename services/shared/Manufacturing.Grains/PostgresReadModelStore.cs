@@ -14,11 +14,11 @@ public sealed class PostgresReadModelStore(string connectionString) : IReadModel
     private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
 
     /// <summary>
-    /// Applies a delivery of events in one transaction and three round trips, however many events
-    /// it holds: the event ids not applied before are claimed in one statement (idempotency by event
+    /// Applies a delivery of events in one transaction of a few round trips, however many events it
+    /// holds: the event ids not applied before are claimed in one statement (idempotency by event
     /// id); of those, only each aggregate's highest version becomes its row (the upsert is guarded by
-    /// version, so a row never moves back), each exception's latest state is upserted, and each
-    /// aggregate type's position moves forward, all sent as one batch.
+    /// version, so a row never moves back) and each exception's latest state is upserted, sent as one
+    /// batch. Each aggregate type's position moves forward after the commit.
     /// </summary>
     public async Task ApplyAsync(IReadOnlyList<BusinessEvent> events, CancellationToken cancellationToken = default)
     {
@@ -92,6 +92,17 @@ public sealed class PostgresReadModelStore(string connectionString) : IReadModel
             batch.BatchCommands.Add(upsert);
         }
 
+        if (batch.BatchCommands.Count > 0)
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+
+        // Each type's position is one row that every delivery moves: updated after the commit, in its
+        // own statement, so deliveries do not queue on its lock for the length of their transactions.
+        // A crash in between leaves the position behind the rows, never ahead (the next delivery moves it).
+        await using var positions = new NpgsqlBatch(connection);
         foreach (var position in applied.GroupBy(e => e.AggregateType))
         {
             var upsert = new NpgsqlBatchCommand("""
@@ -101,15 +112,13 @@ public sealed class PostgresReadModelStore(string connectionString) : IReadModel
                 """);
             upsert.Parameters.AddWithValue("type", position.Key);
             upsert.Parameters.AddWithValue("time", position.Max(e => e.OccurredAt));
-            batch.BatchCommands.Add(upsert);
+            positions.BatchCommands.Add(upsert);
         }
 
-        if (batch.BatchCommands.Count > 0)
+        if (positions.BatchCommands.Count > 0)
         {
-            await batch.ExecuteNonQueryAsync(cancellationToken);
+            await positions.ExecuteNonQueryAsync(cancellationToken);
         }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <inheritdoc />

@@ -160,8 +160,12 @@ public sealed class MemoryReadModelStore : IReadModelStore
         rows.Count > pageSize ? new Page<TRow>(rows[..pageSize], key(rows[pageSize - 1])) : new Page<TRow>(rows, "");
 }
 
-/// <summary>The projector: applies delivered events to the read-model store of the silo it runs on.</summary>
-[StatelessWorker]
+/// <summary>
+/// The projector: applies delivered events to the read-model store of the silo it runs on. It holds no
+/// state, so its activations take calls concurrently (reentrant): deliveries from many grains run in
+/// parallel, bounded by the store's connection pool, instead of queueing behind one worker per core.
+/// </summary>
+[StatelessWorker, Reentrant]
 internal sealed class EventProjectorGrain(IReadModelStore store) : Grain, IEventProjector
 {
     public Task Project(ImmutableArray<BusinessEvent> events) => store.ApplyAsync(events);
