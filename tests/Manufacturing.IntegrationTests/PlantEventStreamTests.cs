@@ -186,4 +186,41 @@ public sealed class PlantEventStreamTests(SuiteFixture suite)
         Assert.Equal([PlantEventStatus.Duplicate, PlantEventStatus.Duplicate], again.Acks.Select(x => x.Status));
         Assert.Equal(3, (await Mes.GetProductionOrderAsync(new GetProductionOrderRequest { Name = order })).ProductionOrder.Version);
     }
+
+    [Fact]
+    public async Task Machine_signals_from_an_edge_agent_are_aggregated_into_oee_windows_and_a_replay_changes_nothing()
+    {
+        var edge = new ShopFloorService.ShopFloorServiceClient(suite.As("edge:P100"));
+        var source = NewSource();
+        var day = new DateTime(2027, 1, 4, 6, 0, 0, DateTimeKind.Utc);
+        PlantEvent Signal(long sequence, double minutes, MachineState state = MachineState.Unspecified, long good = 0, long scrap = 0) => new()
+        {
+            Sequence = sequence,
+            MachineSignal = new MachineSignal
+            {
+                WorkCenter = "plants/P100/workCenters/PRESS-7",
+                ObserveTime = Timestamp.FromDateTime(day.AddMinutes(minutes)),
+                State = state, GoodCount = good, ScrapCount = scrap, Reason = state == MachineState.Down ? "DIE_CHANGE" : "",
+            },
+        };
+        var message = Message(source,
+            Signal(1, 0, MachineState.Running), Signal(2, 6, good: 10), Signal(3, 10, MachineState.Down),
+            Signal(4, 13, MachineState.Running), Signal(5, 14, good: 8, scrap: 2), Signal(6, 15.5, MachineState.Running));
+
+        var acks = await StreamAsync(edge, message);
+        var replay = await StreamAsync(edge, message);
+
+        Assert.All(acks, x => Assert.Equal(PlantEventStatus.Accepted, x.Status));
+        Assert.Equal($"signal:{source.Split('/')[^1]}:3", acks[2].MessageId);
+        Assert.All(replay, x => Assert.Equal(PlantEventStatus.Duplicate, x.Status));
+        var center = (await edge.GetWorkCenterAsync(new GetWorkCenterRequest { Name = "plants/P100/workCenters/PRESS-7" })).WorkCenter;
+        var window = center.ClosedWindows.First(w => w.Kind == "interval" && w.StartTime.ToDateTime() == day);
+        Assert.Equal((18L, 2L), (window.GoodCount, window.ScrapCount));
+        Assert.Equal((TimeSpan.FromMinutes(12), TimeSpan.FromMinutes(3)), (window.RunTime.ToTimeSpan(), window.DownTime.ToTimeSpan()));
+        Assert.Equal(0.8, window.Availability);
+        Assert.Equal(0.8333, window.Performance);
+        Assert.Equal(0.9, window.Quality);
+        Assert.Equal(0.6, window.Oee);
+        Assert.Equal(MachineState.Running, center.State);
+    }
 }

@@ -22,9 +22,30 @@ public interface IEventProjector : IGrainWithIntegerKey
     Task Project(System.Collections.Immutable.ImmutableArray<BusinessEvent> events);
 }
 
+/// <summary>A grain that takes plant events from streams (production orders, work centers).</summary>
+public interface IPlantEventGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Applies plant events in order, with one state write for the batch, and answers each. Events
+    /// whose source sequence was applied here before are duplicates. Throws (nothing of the batch
+    /// applied) when the grain's storage, or a grain it calls, is unreachable.
+    /// </summary>
+    [Alias("ApplyEvents")]
+    Task<ImmutableArray<EventOutcome>> ApplyEvents(ImmutableArray<SequencedCommand> events);
+}
+
+/// <summary>A work center (machine), keyed <c>{plant}/{work center}</c>: its telemetry windows. Hosted by the shop-floor silos.</summary>
+[Version(1), Alias("shopfloor.IWorkCenterGrain")]
+public interface IWorkCenterGrain : IPlantEventGrain
+{
+    /// <summary>The work center, or null before its first signal.</summary>
+    [Alias("Get")]
+    Task<WorkCenter?> Get();
+}
+
 /// <summary>A production order, keyed <c>{plant}/{order}</c>. Hosted by the shop-floor silos.</summary>
 [Version(1), Alias("shopfloor.IProductionOrderGrain")]
-public interface IProductionOrderGrain : IGrainWithStringKey
+public interface IProductionOrderGrain : IPlantEventGrain
 {
     /// <summary>Releases the order (ERP). Idempotent by message id.</summary>
     [Alias("Release")]
@@ -80,14 +101,6 @@ public interface IProductionOrderGrain : IGrainWithStringKey
     /// <summary>Quality flags the order with a nonconformance of a lot it consumed.</summary>
     [Alias("FlagNonconformance")]
     Task<CommandResult<ProductionOrder>> FlagNonconformance(FlagNonconformance command);
-
-    /// <summary>
-    /// Applies plant events (execution events from a stream) in order, with one state write for the
-    /// batch, and answers each. Events whose source sequence was applied here before are duplicates.
-    /// Throws (nothing of the batch applied) when the order's storage or a lot is unreachable.
-    /// </summary>
-    [Alias("ApplyEvents")]
-    Task<ImmutableArray<EventOutcome>> ApplyEvents(ImmutableArray<SequencedCommand> events);
 }
 
 /// <summary>A lot of material, keyed <c>{plant}/{lot}</c>. Hosted by the inventory silos.</summary>

@@ -223,9 +223,9 @@ public static class WorkCenterRules
 
         center = Advance(center, at, settings);
         center = Count(center, signal, at);
-        return signal.State is { } state && (state != center.State || signal.Reason != center.StateReason)
+        return Transition<WorkCenter>.To(signal.State is { } state && (state != center.State || signal.Reason != center.StateReason)
             ? center with { State = state, StateReason = signal.Reason, StateSince = at }
-            : center;
+            : center);
     }
 
     private static Transition<WorkCenter> Late(WorkCenter center, RecordMachineSignal signal, DateTimeOffset at)
@@ -236,13 +236,14 @@ public static class WorkCenterRules
                 $"{center.Name} has seen signals up to {center.Clock:O}; a state change at {at:O} cannot be placed in its past.");
         }
 
-        if (!center.Open.Any(w => w.Start <= at && at < w.End))
+        // Counted into every kind of window or none: a window of some kind that contains it has closed.
+        if (!center.Open.All(w => w.Start <= at && at < w.End))
         {
             return DomainError.InvalidState("WINDOW_CLOSED",
-                $"The window of {center.Name} that contains {at:O} is closed; its counts can no longer change.");
+                $"A window of {center.Name} that contains {at:O} is closed; its counts can no longer change.");
         }
 
-        return Count(center, signal, at);
+        return Transition<WorkCenter>.To(Count(center, signal, at));
     }
 
     // Credits the time from the clock to `at` to the current state, closing every window that ends by then.

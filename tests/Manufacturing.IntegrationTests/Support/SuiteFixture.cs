@@ -173,6 +173,8 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["DOTNET_gcServer"] = "0",
                 // SAP's material number for STEEL-S235 (the story sends it in SAP's 18-digit form).
                 ["Codes__sap__12345"] = "STEEL-S235",
+                // The press of the telemetry test makes a part every 30 s at best (for OEE performance).
+                ["Plants__P100__WorkCenters__PRESS-7__IdealCycleSeconds"] = "30",
             });
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__Destinations__{name}-1__Address"] = $"http://127.0.0.1:{grpc}";
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__HealthCheck__Active__Interval"] = "00:00:01";

@@ -117,6 +117,60 @@ public sealed class PlantEventGrainTests(ClusterFixture fixture)
     }
 }
 
+/// <summary>Machine signals applied by the work-center grain: batched, deduplicated by sequence, closed windows published.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class WorkCenterGrainTests(ClusterFixture fixture)
+{
+    private const string Source = "plants/P100/sources/weld-plc";
+    private static readonly DateTimeOffset T0 = new(2026, 12, 1, 6, 0, 0, TimeSpan.Zero);
+
+    private static SequencedCommand Signal(long sequence, double minutes, MachineState? state = null, long good = 0) =>
+        new(Source, sequence, new RecordMachineSignal
+        {
+            Metadata = new CommandMetadata($"signal:weld-plc:{sequence}", T0.AddMinutes(minutes)) { Source = SourceSystem.Mes },
+            State = state,
+            Good = good,
+        });
+
+    [Fact]
+    public async Task Signals_land_in_windows_once_and_a_closed_window_is_published_as_a_business_event()
+    {
+        var key = $"P100/WC-{Guid.NewGuid():N}"[..20];
+        var grain = fixture.Grains.GetGrain<IWorkCenterGrain>(key);
+        ImmutableArray<SequencedCommand> signals = [Signal(1, 0, MachineState.Running), Signal(2, 7, good: 12), Signal(3, 16, MachineState.Running)];
+
+        var outcomes = await grain.ApplyEvents(signals);
+        var replay = await grain.ApplyEvents(signals);
+
+        Assert.All(outcomes, o => Assert.Equal(EventStatus.Accepted, o.Status));
+        Assert.All(replay, o => Assert.Equal(EventStatus.Duplicate, o.Status));
+        var center = (await grain.Get())!;
+        var closed = Assert.Single(center.Closed);
+        Assert.Equal((12L, TimeSpan.FromMinutes(15)), (closed.Good, closed.Run));
+        Assert.Equal(3, center.Version);
+        var eventId = $"work_center/{key}/3/0";
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!ClusterFixture.ReadModels.Applied(eventId) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(ClusterFixture.ReadModels.Applied(eventId), $"{eventId} (TelemetryWindowClosed) was not delivered");
+    }
+
+    [Fact]
+    public async Task An_execution_command_sent_to_a_work_center_is_refused()
+    {
+        var grain = fixture.Grains.GetGrain<IWorkCenterGrain>("P100/WC-WRONG");
+        var start = new SequencedCommand(Source, 1, new StartOperation { Metadata = Commands.Meta("x-1", SourceSystem.Mes), OperationId = "0010" });
+
+        var outcome = Assert.Single(await grain.ApplyEvents([start]));
+
+        Assert.Equal(EventStatus.Refused, outcome.Status);
+        Assert.Null(await grain.Get());
+    }
+}
+
 /// <summary>The per-source cursor that recognises replays by sequence.</summary>
 public sealed class SourceCursorTests
 {

@@ -90,6 +90,12 @@ internal sealed class ShopFloorGrpcService(
         }
     }
 
+    public override async Task<GetWorkCenterResponse> GetWorkCenter(GetWorkCenterRequest request, ServerCallContext context)
+    {
+        var center = await grains.ReadAsync<IWorkCenterGrain, Domain.WorkCenter>(request.Name, "workCenters", service.ErrorDomain, g => g.Get());
+        return new GetWorkCenterResponse { WorkCenter = center.ToProto() };
+    }
+
     public override async Task<PublishPlantEventsResponse> PublishPlantEvents(PublishPlantEventsRequest request, ServerCallContext context)
     {
         var pipeline = new PlantEventPipeline(grains, streaming.MaxEventsPerCall);

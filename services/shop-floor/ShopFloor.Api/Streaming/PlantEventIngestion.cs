@@ -44,6 +44,7 @@ internal sealed class PlantEventIngestion(CodeMap codes, ServiceIdentity service
         var sourceSystem = context.SourceSystem(service.ErrorDomain);
         var call = new CallInfo(context.Caller(service.ErrorDomain), sourceSystem, context.Method,
             context.GetHttpContext().Request.Headers[Correlation.HeaderName].ToString());
+        var sourceId = sourceKey is null ? "" : ResourceNames.SplitKey(sourceKey).Id;
         var acks = new List<Task<PlantEventAck>>(events.Count);
         long previous = 0;
         for (var i = 0; i < events.Count; i++)
@@ -60,57 +61,58 @@ internal sealed class PlantEventIngestion(CodeMap codes, ServiceIdentity service
                 violations.Add($"{prefix}sequence", $"must increase within a message; {plantEvent.Sequence} follows {previous}");
             }
 
-            var (key, command) = ExecutionMapping.ToCommand(plantEvent, sourceSystem, codes, violations, prefix);
-            if (key is not null && sourceKey is not null && ResourceNames.SplitKey(key).Plant != ResourceNames.SplitKey(sourceKey).Plant)
+            var (target, command) = ExecutionMapping.ToCommand(plantEvent, sourceSystem, codes, violations, prefix, sourceId);
+            if (target is { } t && sourceKey is not null && ResourceNames.SplitKey(t.Key).Plant != ResourceNames.SplitKey(sourceKey).Plant)
             {
-                violations.Add($"{prefix}production_order", $"must be in the source's plant ({ResourceNames.SplitKey(sourceKey).Plant})");
+                violations.Add(t.Kind == PlantEventTargetKind.WorkCenter ? $"{prefix}machine_signal.work_center" : $"{prefix}production_order",
+                    $"must be in the source's plant ({ResourceNames.SplitKey(sourceKey).Plant})");
             }
 
             var error = sourceError ?? violations.ToError();
-            if (error is not null || key is null || command is null)
+            if (error is not null || target is null || command is null)
             {
                 var status = RpcErrors.ToStatus(error ?? DomainError.Invalid("The event is invalid."), service.ErrorDomain, null);
-                acks.Add(RefuseAsync(call, Ack(source, plantEvent, PlantEventStatus.Refused, 0, status, retryable: false), key));
+                acks.Add(RefuseAsync(call, Ack(source, plantEvent, sourceId, PlantEventStatus.Refused, 0, status, retryable: false), target));
                 continue;
             }
 
             previous = plantEvent.Sequence;
-            acks.Add(AnswerAsync(call, source, plantEvent, key, pipeline.Submit(key, new SequencedCommand(source, plantEvent.Sequence, command))));
+            acks.Add(AnswerAsync(call, source, sourceId, plantEvent, target.Value, pipeline.Submit(target.Value, new SequencedCommand(source, plantEvent.Sequence, command))));
         }
 
         return acks;
     }
 
-    private async Task<PlantEventAck> AnswerAsync(CallInfo call, string source, PlantEvent plantEvent, string key, Task<EventOutcome> outcome)
+    private async Task<PlantEventAck> AnswerAsync(CallInfo call, string source, string sourceId, PlantEvent plantEvent, PlantEventTarget target, Task<EventOutcome> outcome)
     {
-        var name = ResourceNames.FromKey("productionOrders", key);
+        var name = target.Name;
         try
         {
             var result = await outcome;
             return result.Status switch
             {
-                EventStatus.Accepted => Ack(source, plantEvent, PlantEventStatus.Accepted, result.Version, null, false),
-                EventStatus.Duplicate => Ack(source, plantEvent, PlantEventStatus.Duplicate, result.Version, null, false),
-                EventStatus.Parked => Ack(source, plantEvent, PlantEventStatus.Parked, result.Version, RpcErrors.ToStatus(result.Error!, service.ErrorDomain, name), false),
-                _ => await RefuseAsync(call, Ack(source, plantEvent, PlantEventStatus.Refused, 0, RpcErrors.ToStatus(result.Error!, service.ErrorDomain, name), false), key),
+                EventStatus.Accepted => Ack(source, plantEvent, sourceId, PlantEventStatus.Accepted, result.Version, null, false),
+                EventStatus.Duplicate => Ack(source, plantEvent, sourceId, PlantEventStatus.Duplicate, result.Version, null, false),
+                EventStatus.Parked => Ack(source, plantEvent, sourceId, PlantEventStatus.Parked, result.Version, RpcErrors.ToStatus(result.Error!, service.ErrorDomain, name), false),
+                _ => await RefuseAsync(call, Ack(source, plantEvent, sourceId, PlantEventStatus.Refused, 0, RpcErrors.ToStatus(result.Error!, service.ErrorDomain, name), false), target),
             };
         }
         catch (BehindFailedEventException behind)
         {
             var status = RpcErrors.CreateStatus(StatusCode.Unavailable, behind.Message, ErrorReason.BehindFailedEvent, service.ErrorDomain);
-            return Ack(source, plantEvent, PlantEventStatus.Refused, 0, status, retryable: true);
+            return Ack(source, plantEvent, sourceId, PlantEventStatus.Refused, 0, status, retryable: true);
         }
         catch (Exception failure)
         {
             var status = ExceptionInterceptor.ToStatus(failure, service.ErrorDomain, call.CorrelationId, logger, call.Method);
             var retryable = (StatusCode)status.Code is StatusCode.Unavailable or StatusCode.Aborted or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted;
-            var ack = Ack(source, plantEvent, PlantEventStatus.Refused, 0, status, retryable);
-            return retryable ? ack : await RefuseAsync(call, ack, key);
+            var ack = Ack(source, plantEvent, sourceId, PlantEventStatus.Refused, 0, status, retryable);
+            return retryable ? ack : await RefuseAsync(call, ack, target);
         }
     }
 
     // A refusal is audited (as the unary call's would be) before it is acknowledged.
-    private async Task<PlantEventAck> RefuseAsync(CallInfo call, PlantEventAck ack, string? key)
+    private async Task<PlantEventAck> RefuseAsync(CallInfo call, PlantEventAck ack, PlantEventTarget? target)
     {
         await audit.RecordAsync(new AuditRecord
         {
@@ -119,7 +121,7 @@ internal sealed class PlantEventIngestion(CodeMap codes, ServiceIdentity service
             SourceSystem = SourceSystems.WireName(call.Source),
             CorrelationId = call.CorrelationId,
             MessageId = ack.MessageId,
-            Resource = key is null ? ack.Source : ResourceNames.FromKey("productionOrders", key),
+            Resource = target?.Name ?? ack.Source,
             Rpc = call.Method,
             Outcome = AuditRecord.Refused,
             Status = AuditFields.StatusName((StatusCode)ack.Error.Code),
@@ -131,11 +133,11 @@ internal sealed class PlantEventIngestion(CodeMap codes, ServiceIdentity service
     private static string Reason(Google.Rpc.Status status) =>
         status.Details.Select(d => d.TryUnpack<Google.Rpc.ErrorInfo>(out var info) ? info.Reason : null).FirstOrDefault(r => r is not null) ?? "";
 
-    private static PlantEventAck Ack(string source, PlantEvent plantEvent, PlantEventStatus status, long version, Google.Rpc.Status? error, bool retryable) => new()
+    private static PlantEventAck Ack(string source, PlantEvent plantEvent, string sourceId, PlantEventStatus status, long version, Google.Rpc.Status? error, bool retryable) => new()
     {
         Source = source,
         Sequence = plantEvent.Sequence,
-        MessageId = MessageIdOf(plantEvent),
+        MessageId = plantEvent.EventCase == PlantEvent.EventOneofCase.MachineSignal ? ExecutionMapping.SignalMessageId(sourceId, plantEvent.Sequence) : MessageIdOf(plantEvent),
         Status = status,
         Version = version,
         Error = error,

@@ -1,12 +1,13 @@
 using System.Collections.Immutable;
 using Manufacturing.Domain;
 using Manufacturing.Grains;
+using Manufacturing.ShopFloor.Api.Mapping;
 
 namespace Manufacturing.ShopFloor.Api.Streaming;
 
 /// <summary>
-/// One stream's (or one batch call's) way into the production-order grains. Each order has a lane:
-/// its events go to its grain in the order they were submitted, one call at a time, and the events
+/// One stream's (or one batch call's) way into the production-order and work-center grains. Each
+/// grain has a lane: its events go to it in the order they were submitted, one call at a time, and the events
 /// that queue up while a call is running go together in the next call (up to
 /// <paramref name="maxEventsPerCall"/>), which the grain applies with one state write. So when events
 /// arrive faster than the database commits, each commit covers many events. Lanes of different
@@ -26,9 +27,10 @@ internal sealed class PlantEventPipeline(IGrainFactory grains, int maxEventsPerC
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _blockedFrom = new(StringComparer.Ordinal);
 
-    /// <summary>Queues <paramref name="plantEvent"/> for the order <paramref name="key"/>; completes with its outcome after the write that applied it.</summary>
-    public Task<EventOutcome> Submit(string key, SequencedCommand plantEvent)
+    /// <summary>Queues <paramref name="plantEvent"/> for its grain; completes with its outcome after the write that applied it.</summary>
+    public Task<EventOutcome> Submit(PlantEventTarget target, SequencedCommand plantEvent)
     {
+        var key = $"{(target.Kind == PlantEventTargetKind.WorkCenter ? 'w' : 'p')}:{target.Key}";
         var item = new Item(plantEvent, new TaskCompletionSource<EventOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
         bool start;
         lock (_gate)
@@ -56,14 +58,17 @@ internal sealed class PlantEventPipeline(IGrainFactory grains, int maxEventsPerC
 
         if (start)
         {
-            _ = PumpAsync(key);
+            _ = PumpAsync(key, target);
         }
 
         return item.Done.Task;
     }
 
-    private async Task PumpAsync(string key)
+    private async Task PumpAsync(string key, PlantEventTarget target)
     {
+        IPlantEventGrain grain = target.Kind == PlantEventTargetKind.WorkCenter
+            ? grains.GetGrain<IWorkCenterGrain>(target.Key)
+            : grains.GetGrain<IProductionOrderGrain>(target.Key);
         while (true)
         {
             Item[] batch;
@@ -84,7 +89,7 @@ internal sealed class PlantEventPipeline(IGrainFactory grains, int maxEventsPerC
             ImmutableArray<EventOutcome> outcomes;
             try
             {
-                outcomes = await grains.GetGrain<IProductionOrderGrain>(key).ApplyEvents([.. batch.Select(i => i.Event)]);
+                outcomes = await grain.ApplyEvents([.. batch.Select(i => i.Event)]);
             }
             catch (Exception failure)
             {
