@@ -11,9 +11,9 @@ public static class Repository
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
 
     /// <summary>The built assembly of a host project, for example <c>services/shop-floor/ShopFloor.Api</c>.</summary>
-    public static string HostAssembly(string projectDirectory)
+    public static string HostAssembly(string projectDirectory, string? assemblyName = null)
     {
-        var name = Path.GetFileName(projectDirectory);
+        var name = assemblyName ?? Path.GetFileName(projectDirectory);
         var path = Path.Combine(Root, projectDirectory, "bin", Configuration, "net10.0", name + ".dll");
         return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built; run ./test.sh (it builds Microservices.sln first).");
     }

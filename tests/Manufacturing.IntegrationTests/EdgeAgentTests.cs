@@ -1,0 +1,272 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Google.Protobuf.WellKnownTypes;
+using Manufacturing.Common.V1;
+using Manufacturing.IntegrationTests.Support;
+using Manufacturing.Inventory.V1;
+using Manufacturing.Quality.V1;
+using Manufacturing.ShopFloor.V1;
+using static Manufacturing.IntegrationTests.Support.Requests;
+
+namespace Manufacturing.IntegrationTests;
+
+/// <summary>
+/// The edge agent (tools/EdgeAgent) as a process: events posted to it are stored locally, forwarded
+/// through the gateway, and land exactly once, also when the agent is killed mid-forward or the
+/// gateway is away; what the cluster refuses for good is quarantined.
+/// </summary>
+[Collection(SuiteCollection.Name)]
+public sealed class EdgeAgentTests(SuiteFixture suite) : IDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+    private readonly string _database = Path.Combine(Path.GetTempPath(), $"mfg-edge-{Guid.NewGuid():N}.db");
+    private readonly string _tokenFile = Path.Combine(Path.GetTempPath(), $"mfg-edge-{Guid.NewGuid():N}.token");
+    private readonly int _port = Ports.Next();
+    private readonly List<HostProcess> _agents = [];
+
+    private ShopFloorService.ShopFloorServiceClient Erp => new(suite.As("odoo"));
+
+    private HttpClient Intake { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    private HostProcess StartAgent(string gateway)
+    {
+        File.WriteAllText(_tokenFile, suite.Token("edge:P100"));
+        var agent = new HostProcess("edge-agent", Repository.HostAssembly("tools/EdgeAgent", "Manufacturing.EdgeAgent"), new Dictionary<string, string>
+        {
+            ["EdgeAgent__Plant"] = "P100",
+            ["EdgeAgent__Gateway"] = gateway,
+            ["EdgeAgent__TokenFile"] = _tokenFile,
+            ["EdgeAgent__Database"] = _database,
+            ["EdgeAgent__BatchSize"] = "50",
+            ["EdgeAgent__MaxInFlight"] = "200",
+            ["EdgeAgent__MaxBackoff"] = "00:00:01",
+            ["Kestrel__Endpoints__Intake__Url"] = $"http://127.0.0.1:{_port}",
+            ["DOTNET_gcServer"] = "0",
+        });
+        _agents.Add(agent);
+        agent.Start();
+        return agent;
+    }
+
+    private Uri Agent(string path) => new($"http://127.0.0.1:{_port}{path}");
+
+    private async Task WaitForAgentAsync()
+    {
+        var until = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            try
+            {
+                if ((await Intake.GetAsync(Agent("/healthz"))).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < until)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < until, "the edge agent did not start: " + string.Join(" | ", _agents.Select(a => a.RecentOutput)));
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task<JsonElement> BacklogAsync() => await Intake.GetFromJsonAsync<JsonElement>(Agent("/v1/backlog"));
+
+    private async Task WaitUntilDrainedAsync()
+    {
+        var until = DateTime.UtcNow + Deadline;
+        while ((await BacklogAsync()).GetProperty("pending").GetInt64() > 0)
+        {
+            Assert.True(DateTime.UtcNow < until, $"the agent's backlog did not drain within {Deadline}: {await BacklogAsync()}");
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task PostAsync(string source, params PlantEvent[] events)
+    {
+        var body = Google.Protobuf.JsonFormatter.Default.Format(new PublishPlantEventsRequest { Events = { events } });
+        using var response = await Intake.PostAsync(Agent($"/v1/sources/{source}/events"), new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    private static PlantEvent Pause(string order, string id, bool resume) => resume
+        ? new PlantEvent { ResumeOperation = new ResumeOperationRequest { ProductionOrder = order, OperationId = "0010", Metadata = Metadata(id) } }
+        : new PlantEvent { PauseOperation = new PauseOperationRequest { ProductionOrder = order, OperationId = "0010", Reason = "MICROSTOP", Metadata = Metadata(id) } };
+
+    /// <summary>Releases <paramref name="count"/> orders and starts their first operation through the agent's source.</summary>
+    private async Task<string[]> OrdersAsync(int count, string source)
+    {
+        var orders = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            orders[i] = (await Erp.ReleaseProductionOrderAsync(Release(Unique("WO")))).ProductionOrder.Name;
+        }
+
+        await PostAsync(source, [.. orders.Select(o => new PlantEvent { StartOperation = new StartOperationRequest { ProductionOrder = o, OperationId = "0010", Metadata = Metadata() } })]);
+        return orders;
+    }
+
+    /// <summary>Posts <paramref name="batches"/> × 100 pause/resume events over the orders; returns how many.</summary>
+    private async Task<int> PostCyclesAsync(string source, string[] orders, int batches)
+    {
+        var paused = new bool[orders.Length];
+        var next = 0;
+        for (var b = 0; b < batches; b++)
+        {
+            var events = new PlantEvent[100];
+            for (var e = 0; e < events.Length; e++)
+            {
+                var o = next++ % orders.Length;
+                events[e] = Pause(orders[o], Unique("ev"), paused[o]);
+                paused[o] = !paused[o];
+            }
+
+            await PostAsync(source, events);
+        }
+
+        return batches * 100;
+    }
+
+    private async Task<long> AppliedAsync(string[] orders)
+    {
+        long applied = 0;
+        foreach (var order in orders)
+        {
+            applied += (await Erp.GetProductionOrderAsync(new GetProductionOrderRequest { Name = order })).ProductionOrder.Version - 1;
+        }
+
+        return applied;
+    }
+
+    [Fact]
+    public async Task Killed_mid_forward_and_restarted_the_agent_delivers_every_event_exactly_once()
+    {
+        var agent = StartAgent($"http://127.0.0.1:{suite.GatewayGrpcPort}");
+        await WaitForAgentAsync();
+        var source = Unique("line");
+        var orders = await OrdersAsync(10, source);
+        var posted = orders.Length + await PostCyclesAsync(source, orders, 20);
+
+        // Kill -9 as soon as some (not all) events were delivered.
+        var until = DateTime.UtcNow + Deadline;
+        while ((await BacklogAsync()).GetProperty("delivered").GetInt64() == 0)
+        {
+            Assert.True(DateTime.UtcNow < until, "nothing was delivered");
+            await Task.Delay(10);
+        }
+
+        agent.Kill();
+        var applied = await AppliedAsync(orders);
+        StartAgent($"http://127.0.0.1:{suite.GatewayGrpcPort}");
+        await WaitForAgentAsync();
+        await WaitUntilDrainedAsync();
+
+        Console.WriteLine($"edge agent kill -9: posted {posted}, applied before the kill {applied}, applied after the restart {await AppliedAsync(orders)}");
+        Assert.Equal(posted, await AppliedAsync(orders));
+        Assert.Equal(0, (await BacklogAsync()).GetProperty("quarantined").GetInt64());
+    }
+
+    [Fact]
+    public async Task With_the_gateway_stopped_for_a_while_the_agent_keeps_events_and_delivers_them_once_when_it_returns()
+    {
+        var grpcPort = Ports.Next();
+        var settings = new Dictionary<string, string>
+        {
+            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}",
+            ["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{Ports.Next()}",
+        };
+        var gateway = suite.StartGateway(settings);
+        StartAgent($"http://127.0.0.1:{grpcPort}");
+        await WaitForAgentAsync();
+        var source = Unique("line");
+        var orders = await OrdersAsync(5, source);
+        await WaitUntilDrainedAsync();
+
+        // Mid-stream: the gateway goes away while events flow, and the plant keeps producing events.
+        var before = await PostCyclesAsync(source, orders, 5);
+        await gateway.StopAsync(TimeSpan.FromSeconds(10));
+        var during = await PostCyclesAsync(source, orders, 5);
+        var pending = (await BacklogAsync()).GetProperty("pending").GetInt64();
+        Assert.True(pending >= during, $"{pending} events pending while the gateway is down; {during} were posted meanwhile");
+        suite.StartGateway(settings);
+        await WaitUntilDrainedAsync();
+        var posted = orders.Length + before + during;
+
+        Console.WriteLine($"edge agent, gateway stopped: posted {posted}, pending while it was down {pending}, applied {await AppliedAsync(orders)}");
+        Assert.Equal(posted, await AppliedAsync(orders));
+    }
+
+    [Fact]
+    public async Task A_poison_event_is_quarantined_with_its_reason_and_the_events_behind_it_land()
+    {
+        StartAgent($"http://127.0.0.1:{suite.GatewayGrpcPort}");
+        await WaitForAgentAsync();
+        var lotId = Unique("LOT");
+        var lot = (await new InventoryService.InventoryServiceClient(suite.As("warehouse")).ReceiveLotAsync(new ReceiveLotRequest
+        {
+            Parent = "plants/P100", LotId = lotId, Material = "FRAME-26",
+            Quantity = new Quantity { Value = "10", UnitOfMeasure = "EA" }, Location = "RECV-01", Metadata = Metadata(),
+        })).Lot;
+        await new QualityService.QualityServiceClient(suite.As("quality")).BlockLotAsync(new BlockLotRequest { Lot = lot.Name, Reason = "crack", Metadata = Metadata() });
+        var order = (await Erp.ReleaseProductionOrderAsync(Release(Unique("WO")))).ProductionOrder.Name;
+        var source = Unique("line");
+
+        await PostAsync(source,
+            new PlantEvent { StartOperation = new StartOperationRequest { ProductionOrder = order, OperationId = "0010", Metadata = Metadata() } },
+            new PlantEvent
+            {
+                ConsumeMaterial = new ConsumeMaterialRequest
+                {
+                    ProductionOrder = order, Component = "FRAME-26", LotId = lotId,
+                    Quantity = new Quantity { Value = "1", UnitOfMeasure = "EA" }, Metadata = Metadata("poison-" + lotId),
+                },
+            },
+            new PlantEvent
+            {
+                CompleteOperation = new CompleteOperationRequest
+                {
+                    ProductionOrder = order, OperationId = "0010", GoodQuantity = new Quantity { Value = "25", UnitOfMeasure = "EA" },
+                    ScrapQuantity = new Quantity { Value = "0", UnitOfMeasure = "EA" }, Metadata = Metadata(),
+                },
+            });
+        await WaitUntilDrainedAsync();
+
+        var quarantine = await Intake.GetFromJsonAsync<JsonElement>(Agent("/v1/quarantine"));
+        var entry = Assert.Single(quarantine.EnumerateArray());
+        Assert.Equal("poison-" + lotId, entry.GetProperty("messageId").GetString());
+        Assert.StartsWith("INVALID_STATE", entry.GetProperty("reason").GetString());
+        Assert.Equal(9, entry.GetProperty("statusCode").GetInt32());
+        var stored = (await Erp.GetProductionOrderAsync(new GetProductionOrderRequest { Name = order })).ProductionOrder;
+        Assert.Equal(OperationState.Completed, stored.Operations[0].State);
+        Assert.Empty(stored.Consumptions);
+
+        // An operator retries it while the lot is still blocked: refused again, it is back in the quarantine
+        // under a new sequence. Discarding it needs a reason.
+        var id = entry.GetProperty("id").GetInt64();
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await Intake.PostAsync(Agent($"/v1/quarantine/{id}:retry"), null)).StatusCode);
+        await WaitUntilDrainedAsync();
+        var again = Assert.Single((await Intake.GetFromJsonAsync<JsonElement>(Agent("/v1/quarantine"))).EnumerateArray());
+        Assert.Equal("poison-" + lotId, again.GetProperty("messageId").GetString());
+        Assert.True(again.GetProperty("sequence").GetInt64() > entry.GetProperty("sequence").GetInt64());
+        var againId = again.GetProperty("id").GetInt64();
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await Intake.DeleteAsync(Agent($"/v1/quarantine/{againId}"))).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await Intake.DeleteAsync(Agent($"/v1/quarantine/{againId}?reason=scrapped-at-line"))).StatusCode);
+        Assert.Empty((await Intake.GetFromJsonAsync<JsonElement>(Agent("/v1/quarantine"))).EnumerateArray());
+        Assert.Empty((await Erp.GetProductionOrderAsync(new GetProductionOrderRequest { Name = order })).ProductionOrder.Consumptions);
+    }
+
+    public void Dispose()
+    {
+        foreach (var agent in _agents)
+        {
+            agent.Dispose();
+        }
+
+        Intake.Dispose();
+        foreach (var file in new[] { _database, _database + "-wal", _database + "-shm", _tokenFile })
+        {
+            File.Delete(file);
+        }
+    }
+}
