@@ -198,6 +198,36 @@ public sealed class EdgeAgentTests(SuiteFixture suite) : IDisposable
     }
 
     [Fact]
+    public async Task With_the_shop_floor_host_killed_mid_stream_and_restarted_every_event_lands_exactly_once()
+    {
+        StartAgent($"http://127.0.0.1:{suite.GatewayGrpcPort}");
+        await WaitForAgentAsync();
+        var source = Unique("line");
+        var orders = await OrdersAsync(10, source);
+        var before = await PostCyclesAsync(source, orders, 10);
+
+        // Kill -9 the host that owns the orders while the agent is forwarding, and keep posting.
+        var until = DateTime.UtcNow + Deadline;
+        while ((await BacklogAsync()).GetProperty("delivered").GetInt64() == 0)
+        {
+            Assert.True(DateTime.UtcNow < until, "nothing was delivered");
+            await Task.Delay(10);
+        }
+
+        var host = suite.Host("shop-floor");
+        host.Kill();
+        var during = await PostCyclesAsync(source, orders, 5);
+        host.Start();
+        await suite.WaitUntilHostHealthyAsync("shop-floor", TimeSpan.FromSeconds(60));
+        await WaitUntilDrainedAsync();
+        var posted = orders.Length + before + during;
+
+        Console.WriteLine($"edge agent, shop-floor host killed: posted {posted}, applied {await AppliedAsync(orders)}");
+        Assert.Equal(posted, await AppliedAsync(orders));
+        Assert.Equal(0, (await BacklogAsync()).GetProperty("quarantined").GetInt64());
+    }
+
+    [Fact]
     public async Task A_poison_event_is_quarantined_with_its_reason_and_the_events_behind_it_land()
     {
         StartAgent($"http://127.0.0.1:{suite.GatewayGrpcPort}");
