@@ -185,12 +185,13 @@ public sealed class EdgeAgentTests(SuiteFixture suite) : IDisposable
 
         // Mid-stream: the gateway goes away while events flow, and the plant keeps producing events.
         var before = await PostCyclesAsync(source, orders, 5);
-        await gateway.StopAsync(TimeSpan.FromSeconds(10));
+        await suite.StopGatewayAsync(gateway, TimeSpan.FromSeconds(10));
         var during = await PostCyclesAsync(source, orders, 5);
         var pending = (await BacklogAsync()).GetProperty("pending").GetInt64();
         Assert.True(pending >= during, $"{pending} events pending while the gateway is down; {during} were posted meanwhile");
-        suite.StartGateway(settings);
+        gateway = suite.StartGateway(settings);
         await WaitUntilDrainedAsync();
+        await suite.StopGatewayAsync(gateway, TimeSpan.FromSeconds(10));
         var posted = orders.Length + before + during;
 
         Console.WriteLine($"edge agent, gateway stopped: posted {posted}, pending while it was down {pending}, applied {await AppliedAsync(orders)}");

@@ -210,6 +210,14 @@ public sealed class SuiteFixture : IAsyncLifetime
         return gateway;
     }
 
+    /// <summary>Stops (SIGTERM) a gateway started by <see cref="StartGateway"/>; it no longer counts as a host that must run.</summary>
+    public async Task StopGatewayAsync(HostProcess gateway, TimeSpan timeout)
+    {
+        _extraGateways.Remove(gateway);
+        await gateway.StopAsync(timeout);
+        gateway.Dispose();
+    }
+
     /// <summary>Waits until the gateway reports every domain host healthy, or fails naming what is not.</summary>
     public Task WaitUntilGatewayHealthyAsync(TimeSpan deadline) =>
         WaitUntilHealthyAsync(new Uri($"http://127.0.0.1:{GatewayRestPort}/healthz"), deadline);
