@@ -34,6 +34,9 @@ if [ -z "${MFG_TEST_POSTGRES:-}" ]; then
     # A throwaway server: durability settings off, for speed. Never use these for run.sh.
     pg_start "$pgdata" "$port" fsync=off synchronous_commit=off full_page_writes=off
     export MFG_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=mfg;Database=postgres"
+    # The fault tests stop and restart this server mid-stream (PostgresServer.StopAsync/StartAsync).
+    export MFG_TEST_PG_STOP=". '$root/tools/scripts/postgres.sh' && pg_stop '$pgdata'"
+    export MFG_TEST_PG_START=". '$root/tools/scripts/postgres.sh' && pg_start '$pgdata' '$port' fsync=off synchronous_commit=off full_page_writes=off"
     echo "==> Test PostgreSQL $(pg_as_owner "$(pg_bindir)/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $pgdata)"
   fi
 fi

@@ -229,6 +229,39 @@ public sealed class EdgeAgentTests(SuiteFixture suite) : IDisposable
     }
 
     [Fact]
+    public async Task With_postgresql_stopped_mid_stream_and_started_again_every_event_lands_exactly_once()
+    {
+        StartAgent($"http://127.0.0.1:{suite.GatewayGrpcPort}");
+        await WaitForAgentAsync();
+        var source = Unique("line");
+        var orders = await OrdersAsync(10, source);
+        await WaitUntilDrainedAsync();
+        var before = await PostCyclesAsync(source, orders, 5);
+
+        // The database goes away while the agent forwards; the plant goes on posting.
+        await Manufacturing.Testing.PostgresServer.StopServerAsync();
+        int during;
+        long pending;
+        try
+        {
+            during = await PostCyclesAsync(source, orders, 5);
+            pending = (await BacklogAsync()).GetProperty("pending").GetInt64();
+        }
+        finally
+        {
+            await Manufacturing.Testing.PostgresServer.StartServerAsync();
+        }
+
+        Assert.True(pending >= during, $"{pending} events pending while PostgreSQL is down; {during} were posted meanwhile");
+        await WaitUntilDrainedAsync();
+        var posted = orders.Length + before + during;
+
+        Console.WriteLine($"edge agent, PostgreSQL restarted: posted {posted}, pending while it was down {pending}, applied {await AppliedAsync(orders)}");
+        Assert.Equal(posted, await AppliedAsync(orders));
+        Assert.Equal(0, (await BacklogAsync()).GetProperty("quarantined").GetInt64());
+    }
+
+    [Fact]
     public async Task A_poison_event_is_quarantined_with_its_reason_and_the_events_behind_it_land()
     {
         StartAgent($"http://127.0.0.1:{suite.GatewayGrpcPort}");

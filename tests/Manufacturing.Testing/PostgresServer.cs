@@ -43,6 +43,45 @@ public sealed class PostgresServer
     /// <summary>Where the server came from (for diagnostics).</summary>
     public string Source { get; }
 
+    /// <summary>
+    /// Stops the shared server (fast shutdown: connections are cut), for fault tests. Needs
+    /// <c>MFG_TEST_PG_STOP</c> and <c>MFG_TEST_PG_START</c>, the shell commands ./test.sh sets for the
+    /// server it starts; fails saying so when they are not set.
+    /// </summary>
+    public static Task StopServerAsync() => RunAsync("MFG_TEST_PG_STOP");
+
+    /// <summary>Starts the shared server again after <see cref="StopServerAsync"/>, on the same port and data.</summary>
+    public static async Task StartServerAsync()
+    {
+        await RunAsync("MFG_TEST_PG_START").ConfigureAwait(false);
+
+        // This process's pooled connections died with the old server; drop them rather than fail on first use.
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    private static async Task RunAsync(string variable)
+    {
+        var command = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrEmpty(command))
+        {
+            throw new InvalidOperationException(
+                $"{variable} is not set: this fault test stops and starts the test PostgreSQL, which it can do for the server ./test.sh starts (it sets MFG_TEST_PG_STOP and MFG_TEST_PG_START).");
+        }
+
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", ["-c", command])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var errors = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{variable} failed (exit {process.ExitCode}): {await errors.ConfigureAwait(false)}");
+        }
+    }
+
     /// <summary>Shorthand for <c>(await Shared).CreateDatabaseAsync(...)</c>.</summary>
     public static async Task<string> CreateTestDatabaseAsync(string prefix, bool migrate = true, CancellationToken cancellationToken = default)
     {
