@@ -96,11 +96,11 @@ internal static class IngestBenchmark
         Console.WriteLine();
         Console.WriteLine($"| target | events/s (median) | p50 ms (median) | p99 ms (median) | events/s ratio to {targets[^1].Name} | acked = stored in every round |");
         Console.WriteLine("|---|---|---|---|---|---|");
-        var baseline = Median(results[targets[^1].Name].Select(r => r.EventsPerSecond));
+        var baseline = Bench.Median(results[targets[^1].Name].Select(r => r.EventsPerSecond));
         foreach (var (name, _) in targets)
         {
-            var eps = Median(results[name].Select(r => r.EventsPerSecond));
-            Console.WriteLine($"| {name} | {eps:F0} | {Median(results[name].Select(r => r.P50Ms)):F1} | {Median(results[name].Select(r => r.P99Ms)):F1} | {eps / baseline:F2} | " +
+            var eps = Bench.Median(results[name].Select(r => r.EventsPerSecond));
+            Console.WriteLine($"| {name} | {eps:F0} | {Bench.Median(results[name].Select(r => r.P50Ms)):F1} | {Bench.Median(results[name].Select(r => r.P99Ms)):F1} | {eps / baseline:F2} | " +
                 $"{(results[name].All(r => r.Acked == r.Stored) ? "yes" : "NO")} |");
         }
 
@@ -118,7 +118,7 @@ internal static class IngestBenchmark
             var releases = Enumerable.Range(0, workCenters).Select(async w =>
             {
                 var id = $"IN{tag}-{p}-{w}";
-                var response = await client.ReleaseProductionOrderAsync(Release(id), erp);
+                var response = await client.ReleaseProductionOrderAsync(Bench.Release(id), erp);
                 orders[p][w] = response.ProductionOrder.Name;
             });
             await Task.WhenAll(releases);
@@ -215,26 +215,5 @@ internal static class IngestBenchmark
         var sorted = latencies.Order().ToArray();
         double Percentile(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
         return new Round((acked + refused) / elapsed, Percentile(0.50), Percentile(0.99), acked, stored, refused);
-    }
-
-    private static ReleaseProductionOrderRequest Release(string id) => new()
-    {
-        Parent = "plants/P100",
-        ProductionOrderId = id,
-        ProductionOrder = new ProductionOrder
-        {
-            Product = "BENCH",
-            Quantity = new Quantity { Value = "1", UnitOfMeasure = "EA" },
-            Operations = { new Operation { OperationId = "0010", WorkCenter = "BENCH" } },
-            PlannedStartTime = Timestamp.FromDateTime(DateTime.UtcNow),
-            PlannedEndTime = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)),
-        },
-        Metadata = new CommandMetadata { MessageId = id, OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow) },
-    };
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

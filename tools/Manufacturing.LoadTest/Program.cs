@@ -5,6 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Manufacturing.Common.V1;
+using Manufacturing.LoadTest;
 using Manufacturing.ShopFloor.V1;
 
 // Manufacturing.LoadTest --target gateway=http://127.0.0.1:8081 --target direct=http://127.0.0.1:5141
@@ -72,20 +73,7 @@ var channels = targets.ToDictionary(t => t.Name, t => GrpcChannel.ForAddress(t.A
 var authorization = new Metadata { { "authorization", $"Bearer {token}" } };
 var orderId = $"BENCH-{Guid.NewGuid():N}"[..18];
 var orderName = $"plants/P100/productionOrders/{orderId}";
-await new ShopFloorService.ShopFloorServiceClient(channels[targets[0].Name]).ReleaseProductionOrderAsync(headers: authorization, request: new ReleaseProductionOrderRequest
-{
-    Parent = "plants/P100",
-    ProductionOrderId = orderId,
-    ProductionOrder = new ProductionOrder
-    {
-        Product = "BENCH",
-        Quantity = new Quantity { Value = "1", UnitOfMeasure = "EA" },
-        Operations = { new Operation { OperationId = "0010", WorkCenter = "BENCH" } },
-        PlannedStartTime = Timestamp.FromDateTime(DateTime.UtcNow),
-        PlannedEndTime = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)),
-    },
-    Metadata = new CommandMetadata { MessageId = orderId, OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow) },
-});
+await new ShopFloorService.ShopFloorServiceClient(channels[targets[0].Name]).ReleaseProductionOrderAsync(Bench.Release(orderId), authorization);
 
 Console.WriteLine($"GetProductionOrder {orderName}: {concurrency} concurrent callers, {seconds} s per target per round, {rounds} rounds, {Environment.ProcessorCount} cores");
 foreach (var (name, _) in targets)
@@ -107,11 +95,11 @@ for (var round = 1; round <= rounds; round++)
 Console.WriteLine();
 Console.WriteLine("| target | req/s (median) | p50 ms (median) | p99 ms (median) | req/s ratio to " + targets[^1].Name + " |");
 Console.WriteLine("|---|---|---|---|---|");
-var baseline = Median(results[targets[^1].Name].Select(r => r.PerSecond));
+var baseline = Bench.Median(results[targets[^1].Name].Select(r => r.PerSecond));
 foreach (var (name, _) in targets)
 {
-    var rps = Median(results[name].Select(r => r.PerSecond));
-    Console.WriteLine($"| {name} | {rps:F0} | {Median(results[name].Select(r => r.P50Ms)):F3} | {Median(results[name].Select(r => r.P99Ms)):F3} | {rps / baseline:F2} |");
+    var rps = Bench.Median(results[name].Select(r => r.PerSecond));
+    Console.WriteLine($"| {name} | {rps:F0} | {Bench.Median(results[name].Select(r => r.P50Ms)):F3} | {Bench.Median(results[name].Select(r => r.P99Ms)):F3} | {rps / baseline:F2} |");
 }
 
 return results.Values.SelectMany(r => r).Any(r => r.Errors > 0) ? 1 : 0;
@@ -146,12 +134,6 @@ async Task<Result> Measure(GrpcChannel channel, TimeSpan duration)
     var all = done.SelectMany(d => d.latencies).Order().ToArray();
     double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))] * 1000.0 / Stopwatch.Frequency;
     return new Result(all.Length / elapsed, Percentile(0.50), Percentile(0.99), done.Sum(d => d.errors));
-}
-
-static double Median(IEnumerable<double> values)
-{
-    var sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
 internal sealed record Result(double PerSecond, double P50Ms, double P99Ms, int Errors);
