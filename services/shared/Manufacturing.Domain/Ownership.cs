@@ -97,6 +97,7 @@ public static class OwnershipTable
         Rule("production_order", "declare_output", "Output declared into a lot", OwnerRole.Mes),
         Rule("production_order", "resolve_exception", "Approve, reject or correct a parked consumption (unknown lot, component outside the BOM)", OwnerRole.Reviewer),
         Rule("work_center", "telemetry", "Machine signals: part counts, machine states, downtime (aggregated into OEE windows)", OwnerRole.Mes),
+        Rule("work_center", "close_windows", "Close the windows a silent machine left open (reminder)", OwnerRole.ControlPlane),
         Rule("lot", "receive", "Goods receipt creates a lot", OwnerRole.Warehouse, OwnerRole.PlantErp),
         Rule("lot", "consume", "Stock consumed (by production, through the production order)", OwnerRole.Mes),
         Rule("lot", "produce", "Production output creates or adds to a lot", OwnerRole.Mes),

@@ -87,6 +87,13 @@ public sealed record TelemetrySettings
     /// <summary>Shift start times of day (UTC), ascending; none means no shift windows.</summary>
     public ImmutableArray<TimeSpan> ShiftStarts { get; init; } = [];
 
+    /// <summary>
+    /// How long after a window's end, with no signal from the machine, the window is closed anyway
+    /// (its remaining time credited to the machine's last state). Data older than that arriving later
+    /// is refused (WINDOW_CLOSED) and quarantined at the edge. Default 30 minutes.
+    /// </summary>
+    public TimeSpan CloseAfter { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>The ideal cycle time per work center key (<c>P100/WELD-1</c>), for performance.</summary>
     public ImmutableDictionary<string, TimeSpan> IdealCycles { get; init; } = ImmutableDictionary<string, TimeSpan>.Empty;
 
@@ -172,6 +179,14 @@ public sealed record RecordMachineSignal : ICommand
     [Id(4)] public string Reason { get; init; } = "";
 }
 
+/// <summary>The control plane closes the windows a silent machine left open (from the work center's reminder).</summary>
+[GenerateSerializer, Immutable, Alias("shopfloor.CloseSilentWindows"), OwnedTransition("work_center", "close_windows")]
+public sealed record CloseSilentWindows : ICommand
+{
+    /// <inheritdoc />
+    [Id(0)] public required CommandMetadata Metadata { get; init; }
+}
+
 /// <summary>
 /// The telemetry rules. Time between two signals is credited to the state the machine was in, split
 /// over the windows it spans; a signal past a window's end closes that window (and any empty ones in
@@ -226,6 +241,21 @@ public static class WorkCenterRules
         return Transition<WorkCenter>.To(signal.State is { } state && (state != center.State || signal.Reason != center.StateReason)
             ? center with { State = state, StateReason = signal.Reason, StateSince = at }
             : center);
+    }
+
+    /// <summary>
+    /// Closes every open window that ended at least <see cref="TelemetrySettings.CloseAfter"/> before
+    /// the command's time (<c>metadata.occurred_at</c>, the server's clock) without a signal since: the
+    /// work center's clock moves to the latest such end, crediting the time to the last state.
+    /// Unchanged when no window is due.
+    /// </summary>
+    public static Transition<WorkCenter> CloseSilent(string key, WorkCenter? current, CloseSilentWindows command, TelemetrySettings settings)
+    {
+        var now = command.Metadata.OccurredAt.ToUniversalTime();
+        var due = current?.Open.Where(w => w.End + settings.CloseAfter <= now && w.End > current.Clock).Select(w => w.End).DefaultIfEmpty().Max();
+        return current is null || due is not { } until || until == default
+            ? Transition<WorkCenter>.Unchanged()
+            : Transition<WorkCenter>.To(Advance(current, until, settings));
     }
 
     private static Transition<WorkCenter> Late(WorkCenter center, RecordMachineSignal signal, DateTimeOffset at)

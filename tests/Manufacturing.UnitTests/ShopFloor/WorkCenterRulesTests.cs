@@ -138,4 +138,25 @@ public sealed class WorkCenterRulesTests
         Assert.Equal("900", closed.Data["run_seconds"]);
         Assert.Equal("1", closed.Data["availability"]);
     }
+
+    [Fact]
+    public void A_silent_machine_s_windows_close_after_the_grace_with_its_time_credited_and_late_data_is_then_refused()
+    {
+        var center = Apply(Signal(0, MachineState.Running), Signal(5, good: 10));
+        CloseSilentWindows At(double minutes) => new()
+        {
+            Metadata = new CommandMetadata($"silence-{minutes}", T0.AddMinutes(minutes)) { Source = SourceSystem.ControlPlane },
+        };
+        var grace = Settings with { CloseAfter = TimeSpan.FromMinutes(30) };
+
+        var early = WorkCenterRules.CloseSilent(Key, center, At(44), grace);
+        var closed = WorkCenterRules.CloseSilent(Key, center, At(46), grace).Next!;
+
+        Assert.Null(early.Next);
+        Assert.Null(early.Error);
+        var window = Assert.Single(closed.Closed);
+        Assert.Equal((10L, TimeSpan.FromMinutes(15), T0.AddMinutes(15)), (window.Good, window.Run, closed.Clock));
+        Assert.Equal("WINDOW_CLOSED", WorkCenterRules.Record(Key, closed, Signal(14, good: 1), Settings).Error!.Precondition);
+        Assert.Null(WorkCenterRules.CloseSilent(Key, null, At(46), grace).Next);
+    }
 }

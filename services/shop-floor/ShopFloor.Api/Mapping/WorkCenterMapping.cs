@@ -66,7 +66,8 @@ internal static class WorkCenterMapping
     /// <summary>
     /// The telemetry settings: <c>ShopFloor:Telemetry:WindowMinutes</c> (default 15),
     /// <c>ShopFloor:Telemetry:ShiftStarts</c> (UTC times of day, comma-separated; default
-    /// "06:00,14:00,22:00"; empty for none) and <c>Plants:{plant}:WorkCenters:{work center}:IdealCycleSeconds</c>.
+    /// "06:00,14:00,22:00"; empty for none), <c>ShopFloor:Telemetry:CloseAfter</c> (default 00:30:00) and
+    /// <c>Plants:{plant}:WorkCenters:{work center}:IdealCycleSeconds</c>.
     /// Throws at start-up when a value is malformed.
     /// </summary>
     public static Domain.TelemetrySettings Settings(IConfiguration configuration)
@@ -97,6 +98,15 @@ internal static class WorkCenterMapping
             }
         }
 
-        return new Domain.TelemetrySettings { Interval = TimeSpan.FromMinutes(minutes), ShiftStarts = starts, IdealCycles = ideal.ToImmutable() };
+        var closeAfter = configuration.GetValue("ShopFloor:Telemetry:CloseAfter", TimeSpan.FromMinutes(30));
+        if (closeAfter < TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"ShopFloor:Telemetry:CloseAfter is {closeAfter}; it must be zero or more (for example 00:30:00).");
+        }
+
+        return new Domain.TelemetrySettings
+        {
+            Interval = TimeSpan.FromMinutes(minutes), ShiftStarts = starts, IdealCycles = ideal.ToImmutable(), CloseAfter = closeAfter,
+        };
     }
 }
