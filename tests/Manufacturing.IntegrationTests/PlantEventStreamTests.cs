@@ -223,4 +223,18 @@ public sealed class PlantEventStreamTests(SuiteFixture suite)
         Assert.Equal(0.6, window.Oee);
         Assert.Equal(MachineState.Running, center.State);
     }
+
+    [Fact]
+    public async Task An_unfenced_caller_naming_an_order_outside_the_source_s_plant_is_refused_on_that_field()
+    {
+        var sap = new ShopFloorService.ShopFloorServiceClient(suite.As("sap"));
+
+        var acks = await StreamAsync(sap, Message(NewSource(), Start(1, "plants/P200/productionOrders/WO-ELSEWHERE01", "0010")));
+
+        var ack = Assert.Single(acks);
+        Assert.Equal(PlantEventStatus.Refused, ack.Status);
+        Assert.False(ack.Retryable);
+        var violation = ack.Error.Details.Single(d => d.Is(BadRequest.Descriptor)).Unpack<BadRequest>().FieldViolations.Single();
+        Assert.Equal("events[0].start_operation.production_order", violation.Field);
+    }
 }

@@ -99,9 +99,9 @@ internal sealed partial class GatewayGuard(
         var grpc = request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
         var path = request.Path.Value ?? "";
         var access = grpc ? AccessPolicy.ForRpc(path) : AccessPolicy.ForRest(request.Method, path);
+        CallerIdentity? caller = null;
         if (access != Access.Anonymous)
         {
-            CallerIdentity? caller = null;
             if (certificates is not null && forwarding is not null && !request.Headers.ContainsKey("authorization")
                 && await context.Connection.GetClientCertificateAsync(context.RequestAborted) is { } certificate)
             {
@@ -154,8 +154,6 @@ internal sealed partial class GatewayGuard(
                 return;
             }
 
-            context.Items[CallerItem] = caller.Client;
-            context.Items[CallerIdentityItem] = caller;
             using var lease = limits.Acquire(caller);
             if (!lease.IsAcquired)
             {
@@ -167,7 +165,7 @@ internal sealed partial class GatewayGuard(
         }
 
         var streaming = grpc && StreamingMethods.Contains(path);
-        var streamer = streaming ? CallerIdentityOf(context) : null;
+        var streamer = streaming ? caller : null;
         using var streamSlot = streamer is null ? null : limits.AcquireStream(streamer);
         if (streamSlot is { IsAcquired: false })
         {
@@ -180,14 +178,14 @@ internal sealed partial class GatewayGuard(
         if (request.ContentLength > limits.MaxRequestBodyBytes)
         {
             await RefuseAsync(context, grpc, StatusCode.ResourceExhausted, ErrorReason.TooLarge,
-                $"The request body is {request.ContentLength} bytes; the gateway accepts at most {limits.MaxRequestBodyBytes}.", CallerOf(context));
+                $"The request body is {request.ContentLength} bytes; the gateway accepts at most {limits.MaxRequestBodyBytes}.", caller?.Client ?? "");
             return;
         }
 
         if (grpc && UnaryMethods.Contains(path) && await FirstMessageLengthAsync(request) is { } length && length > limits.MaxRequestBodyBytes)
         {
             await RefuseAsync(context, grpc, StatusCode.ResourceExhausted, ErrorReason.TooLarge,
-                $"The gRPC message is {length} bytes; the gateway accepts at most {limits.MaxRequestBodyBytes}.", CallerOf(context));
+                $"The gRPC message is {length} bytes; the gateway accepts at most {limits.MaxRequestBodyBytes}.", caller?.Client ?? "");
             return;
         }
 
@@ -212,14 +210,6 @@ internal sealed partial class GatewayGuard(
 
         await next();
     }
-
-    private const string CallerItem = "mfg.gateway.caller";
-
-    private static string CallerOf(HttpContext context) => context.Items[CallerItem] as string ?? "";
-
-    private const string CallerIdentityItem = "mfg.gateway.identity";
-
-    private static CallerIdentity? CallerIdentityOf(HttpContext context) => context.Items[CallerIdentityItem] as CallerIdentity;
 
     /// <summary>The RPCs whose client sends a stream of messages (plant event streams).</summary>
     private static readonly HashSet<string> StreamingMethods = Methods(m => m.IsClientStreaming);

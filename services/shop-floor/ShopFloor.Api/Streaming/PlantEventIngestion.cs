@@ -64,7 +64,9 @@ internal sealed class PlantEventIngestion(CodeMap codes, ServiceIdentity service
             var (target, command) = ExecutionMapping.ToCommand(plantEvent, sourceSystem, codes, violations, prefix, sourceId);
             if (target is { } t && sourceKey is not null && ResourceNames.SplitKey(t.Key).Plant != ResourceNames.SplitKey(sourceKey).Plant)
             {
-                violations.Add(t.Kind == PlantEventTargetKind.WorkCenter ? $"{prefix}machine_signal.work_center" : $"{prefix}production_order",
+                // The field that names the target: events[i].{start_operation…}.production_order, or …machine_signal.work_center.
+                var payload = PlantEvent.Descriptor.FindFieldByNumber((int)plantEvent.EventCase).Name;
+                violations.Add($"{prefix}{payload}.{(t.Kind == PlantEventTargetKind.WorkCenter ? "work_center" : "production_order")}",
                     $"must be in the source's plant ({ResourceNames.SplitKey(sourceKey).Plant})");
             }
 
