@@ -6,6 +6,8 @@
 # server on a free loopback port for this run. Every test then creates its own database.
 # Before the tests, the contract checks (tools/scripts/contracts.sh: buf lint, and buf breaking
 # against .ci/contracts-baseline; buf comes from the npm registry) count as two more results.
+# tools/scripts/plant-tools.sh installs what the Sparkplug B test runs beside the suite (Debian's
+# mosquitto, npm sparkplug-client).
 # Ends with one line: "N passed, N failed" (totals over all test projects and the contract checks).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -48,6 +50,9 @@ echo "==> Contract checks (buf lint, buf breaking)"
 status=0
 contracts="$results/contracts.txt"
 tools/scripts/contracts.sh | tee "$contracts" || status=$?
+
+echo "==> Plant tools (mosquitto, sparkplug-client) for the Sparkplug B test"
+tools/scripts/plant-tools.sh || echo "warning: plant tools missing; the Sparkplug B test will fail and say why" >&2
 
 echo "==> Testing"
 dotnet test Microservices.sln -c "$configuration" --no-build -nologo -m:1 \

@@ -23,15 +23,16 @@ public sealed class EdgeAgentTests(SuiteFixture suite) : IDisposable
     private readonly string _tokenFile = Path.Combine(Path.GetTempPath(), $"mfg-edge-{Guid.NewGuid():N}.token");
     private readonly int _port = Ports.Next();
     private readonly List<HostProcess> _agents = [];
+    private readonly List<ToolProcess> _tools = [];
 
     private ShopFloorService.ShopFloorServiceClient Erp => new(suite.As("odoo"));
 
     private HttpClient Intake { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    private HostProcess StartAgent(string gateway)
+    private HostProcess StartAgent(string gateway, IReadOnlyDictionary<string, string>? more = null)
     {
         File.WriteAllText(_tokenFile, suite.Token("edge:P100"));
-        var agent = new HostProcess("edge-agent", Repository.HostAssembly("tools/EdgeAgent", "Manufacturing.EdgeAgent"), new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["EdgeAgent__Plant"] = "P100",
             ["EdgeAgent__Gateway"] = gateway,
@@ -42,7 +43,13 @@ public sealed class EdgeAgentTests(SuiteFixture suite) : IDisposable
             ["EdgeAgent__MaxBackoff"] = "00:00:01",
             ["Kestrel__Endpoints__Intake__Url"] = $"http://127.0.0.1:{_port}",
             ["DOTNET_gcServer"] = "0",
-        });
+        };
+        foreach (var (key, value) in more ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        var agent = new HostProcess("edge-agent", Repository.HostAssembly("tools/EdgeAgent", "Manufacturing.EdgeAgent"), settings);
         _agents.Add(agent);
         agent.Start();
         return agent;
@@ -320,11 +327,126 @@ public sealed class EdgeAgentTests(SuiteFixture suite) : IDisposable
         Assert.Empty((await Erp.GetProductionOrderAsync(new GetProductionOrderRequest { Name = order })).ProductionOrder.Consumptions);
     }
 
+    [Fact]
+    public async Task A_Tahu_Sparkplug_B_edge_node_s_births_and_data_land_in_the_oee_windows_a_gap_gets_a_rebirth_and_NDEATH_takes_the_machine_down()
+    {
+        // A real broker (Debian's mosquitto) and a Sparkplug B edge node written by others (npm sparkplug-client, Eclipse Tahu).
+        var brokerPort = Ports.Next();
+        var config = Path.Combine(Path.GetTempPath(), $"mfg-mosquitto-{Guid.NewGuid():N}.conf");
+        File.WriteAllText(config, $"listener {brokerPort} 127.0.0.1\nallow_anonymous true\npersistence false\n");
+        var broker = ToolProcess.Start(Tool("MFG_MOSQUITTO", "/usr/sbin/mosquitto", "/usr/bin/mosquitto"), ["-c", config], Path.GetTempPath());
+        _tools.Add(broker);
+        await broker.WaitForLineAsync(l => l.Contains("running", StringComparison.Ordinal), Deadline, "mosquitto starting");
+        File.Delete(config);
+
+        var group = "G" + Guid.NewGuid().ToString("N")[..8];
+        var workCenter = "SPB-" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        var device = $"{group}/line1/press7";
+        StartAgent($"http://127.0.0.1:{suite.GatewayGrpcPort}", new Dictionary<string, string>
+        {
+            ["EdgeAgent__Sparkplug__Broker"] = $"mqtt://127.0.0.1:{brokerPort}",
+            ["EdgeAgent__Sparkplug__Groups__0"] = group,
+            ["EdgeAgent__Sparkplug__HostId"] = "mfg-" + group,
+            ["EdgeAgent__Sparkplug__RebirthInterval"] = "00:00:00.5",
+            ["EdgeAgent__Sparkplug__Metrics__0__Metric"] = $"{device}/Count/Good",
+            ["EdgeAgent__Sparkplug__Metrics__0__WorkCenter"] = workCenter,
+            ["EdgeAgent__Sparkplug__Metrics__0__Signal"] = "good-total",
+            ["EdgeAgent__Sparkplug__Metrics__1__Metric"] = $"{device}/Count/Scrap",
+            ["EdgeAgent__Sparkplug__Metrics__1__WorkCenter"] = workCenter,
+            ["EdgeAgent__Sparkplug__Metrics__1__Signal"] = "scrap-total",
+            ["EdgeAgent__Sparkplug__Metrics__2__Metric"] = $"{device}/State",
+            ["EdgeAgent__Sparkplug__Metrics__2__WorkCenter"] = workCenter,
+            ["EdgeAgent__Sparkplug__Metrics__2__Signal"] = "state",
+            ["EdgeAgent__Sparkplug__Metrics__2__States__RUN"] = "RUNNING",
+        });
+        await WaitForAgentAsync();
+        await WaitForAsync(async () => (await SparkplugAsync()).GetProperty("connected").GetBoolean(), "the agent connecting to the broker");
+
+        // The node's clock: a 15-minute window that ended a quarter of an hour ago, so that its data is in the past.
+        var now = DateTimeOffset.UtcNow;
+        var start = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.FromMinutes(15).Ticks), TimeSpan.Zero).AddMinutes(-30);
+        var nodeModules = Path.Combine(Environment.GetEnvironmentVariable("MFG_TOOLS_DIR") is { Length: > 0 } tools ? tools
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "manufacturing-tools"), "node_modules");
+        Assert.True(Directory.Exists(Path.Combine(nodeModules, "sparkplug-client")), $"npm sparkplug-client is not in {nodeModules}; ./test.sh installs it");
+        var node = ToolProcess.Start("node",
+            [Path.Combine(Repository.Root, "tests/Manufacturing.IntegrationTests/Sparkplug/edge-node.js"), $"mqtt://127.0.0.1:{brokerPort}", group, "line1", "press7", start.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            Path.GetTempPath(), new Dictionary<string, string> { ["NODE_PATH"] = nodeModules });
+        _tools.Add(node);
+
+        // Births at 0 (1000 good, 10 scrap: the counters' baselines; RUN), then data by alias.
+        await node.WaitForLineAsync(l => l == "READY", Deadline, "the edge node's births");
+        await node.SendAsync("""{"at": 5, "good": 1060}""");
+        await node.SendAsync("""{"at": 6, "scrap": 12}""");
+        // A lost message: the agent sees the sequence gap, refuses the data and asks for a rebirth; the
+        // births show the counters' current values, so the 40 parts of the lost message still count.
+        await node.SendAsync("""{"at": 7, "good": 1100, "skipSeq": true}""");
+        await node.WaitForLineAsync(l => l == "REBIRTH", Deadline, "a rebirth request after the sequence gap");
+        await node.SendAsync("""{"at": 10, "state": "JAM"}""");
+        await node.SendAsync("""{"at": 12, "state": "RUN"}""");
+        await node.SendAsync("""{"at": 16, "good": 1130}""");
+
+        var erp = Erp;
+        var name = $"plants/P100/workCenters/{workCenter}";
+        WorkCenter center = new();
+        async Task<WorkCenter> Read()
+        {
+            try
+            {
+                return (await erp.GetWorkCenterAsync(new GetWorkCenterRequest { Name = name })).WorkCenter;
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
+            {
+                return new WorkCenter(); // not forwarded yet
+            }
+        }
+
+        await WaitForAsync(async () => (center = await Read())
+            .ClosedWindows.Any(w => w.Kind == "interval" && w.StartTime.ToDateTimeOffset() == start), "the first window closing");
+        var window = center.ClosedWindows.Single(w => w.Kind == "interval" && w.StartTime.ToDateTimeOffset() == start);
+        Assert.Equal((100L, 2L), (window.GoodCount, window.ScrapCount));
+        Assert.Equal((TimeSpan.FromMinutes(13), TimeSpan.FromMinutes(2)), (window.RunTime.ToTimeSpan(), window.DownTime.ToTimeSpan()));
+        Assert.Equal(0.8667, window.Availability);
+        Assert.Equal(0.9804, window.Quality);
+        var status = await SparkplugAsync();
+        Assert.True(status.GetProperty("rebirthsRequested").GetInt64() >= 1);
+        Assert.Contains("sequence gap", status.GetProperty("lastRebirthReason").GetString(), StringComparison.Ordinal);
+
+        // NDEATH: the machine is DOWN from then on, until a birth says otherwise.
+        await node.SendAsync("""{"die": true}""");
+        await WaitForAsync(async () => (center = await Read()).State == MachineState.Down
+            && center.StateReason == "NDEATH", "the machine going DOWN after NDEATH");
+        Assert.False((await SparkplugAsync()).GetProperty("nodes")[0].GetProperty("online").GetBoolean());
+        await WaitUntilDrainedAsync();
+        Assert.Equal(0, (await BacklogAsync()).GetProperty("quarantined").GetInt64());
+        Console.WriteLine($"sparkplug: window {window.GoodCount} good, {window.ScrapCount} scrap, run {window.RunTime.ToTimeSpan()}, down {window.DownTime.ToTimeSpan()}; agent {status}");
+    }
+
+    private async Task<JsonElement> SparkplugAsync() => await Intake.GetFromJsonAsync<JsonElement>(Agent("/v1/sparkplug"));
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        var until = DateTime.UtcNow + Deadline;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < until, $"{what} did not happen within {Deadline}");
+            await Task.Delay(50);
+        }
+    }
+
+    private static string Tool(string variable, params string[] candidates) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } configured ? configured
+            : candidates.FirstOrDefault(File.Exists) ?? throw new InvalidOperationException($"{candidates[0]} is not installed; ./test.sh installs it (or set {variable})");
+
     public void Dispose()
     {
         foreach (var agent in _agents)
         {
             agent.Dispose();
+        }
+
+        foreach (var tool in _tools)
+        {
+            tool.Dispose();
         }
 
         Intake.Dispose();

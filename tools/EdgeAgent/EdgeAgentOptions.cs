@@ -27,6 +27,9 @@ public sealed record EdgeAgentOptions
     /// <summary>The longest wait between reconnects (the backoff grows exponentially with jitter up to it). Default 30 s.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Sparkplug B over MQTT (section <c>EdgeAgent:Sparkplug</c>); null: the agent takes events over HTTP only.</summary>
+    public Sparkplug.SparkplugOptions? Sparkplug { get; init; }
+
     /// <summary>Checks the settings; throws naming what to set.</summary>
     public void Validate()
     {
@@ -49,5 +52,7 @@ public sealed record EdgeAgentOptions
         {
             throw new InvalidOperationException("EdgeAgent__BatchSize must be 1..1000 and EdgeAgent__MaxInFlight at least the batch size.");
         }
+
+        Sparkplug?.Validate();
     }
 }

@@ -43,6 +43,7 @@ public sealed class EdgeQueue : IAsyncDisposable
                     id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, sequence INTEGER NOT NULL,
                     message_id TEXT NOT NULL, status_code INTEGER NOT NULL, reason TEXT NOT NULL,
                     payload BLOB NOT NULL, quarantined_at TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS sparkplug_counters (path TEXT PRIMARY KEY, value TEXT NOT NULL, read_at TEXT NOT NULL);
                 """;
             await setup.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -52,9 +53,14 @@ public sealed class EdgeQueue : IAsyncDisposable
 
     /// <summary>
     /// Stores <paramref name="events"/> of <paramref name="source"/> (a full source name,
-    /// <c>plants/{plant}/sources/{id}</c>) with the next sequences, durably, and returns the sequences.
+    /// <c>plants/{plant}/sources/{id}</c>) with the next sequences, durably, and returns the sequences;
+    /// with them, in the same transaction, the Sparkplug counter readings they were counted from.
     /// </summary>
-    public async Task<IReadOnlyList<long>> EnqueueAsync(string source, IReadOnlyList<PlantEvent> events, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<long>> EnqueueAsync(
+        string source,
+        IReadOnlyList<PlantEvent> events,
+        IReadOnlyDictionary<string, Sparkplug.CounterReading>? counters = null,
+        CancellationToken cancellationToken = default)
     {
         var sequences = new List<long>(events.Count);
         await _gate.WaitAsync(cancellationToken);
@@ -99,6 +105,20 @@ public sealed class EdgeQueue : IAsyncDisposable
                 await write.ExecuteNonQueryAsync(cancellationToken);
             }
 
+            foreach (var (path, reading) in counters ?? new Dictionary<string, Sparkplug.CounterReading>())
+            {
+                await using var counter = _connection.CreateCommand();
+                counter.Transaction = transaction;
+                counter.CommandText = """
+                    INSERT INTO sparkplug_counters (path, value, read_at) VALUES ($path, $value, $at)
+                    ON CONFLICT (path) DO UPDATE SET value = $value, read_at = $at
+                    """;
+                counter.Parameters.AddWithValue("$path", path);
+                counter.Parameters.AddWithValue("$value", reading.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                counter.Parameters.AddWithValue("$at", reading.At.ToUniversalTime().ToString("O"));
+                await counter.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
         }
         finally
@@ -106,8 +126,37 @@ public sealed class EdgeQueue : IAsyncDisposable
             _gate.Release();
         }
 
-        _arrived.Release();
+        if (sequences.Count > 0)
+        {
+            _arrived.Release();
+        }
+
         return sequences;
+    }
+
+    /// <summary>The Sparkplug counter readings stored with the events counted from them, by metric path.</summary>
+    public async Task<IReadOnlyDictionary<string, Sparkplug.CounterReading>> CountersAsync(CancellationToken cancellationToken = default)
+    {
+        var counters = new Dictionary<string, Sparkplug.CounterReading>(StringComparer.Ordinal);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var read = _connection.CreateCommand();
+            read.CommandText = "SELECT path, value, read_at FROM sparkplug_counters";
+            await using var rows = await read.ExecuteReaderAsync(cancellationToken);
+            while (await rows.ReadAsync(cancellationToken))
+            {
+                counters[rows.GetString(0)] = new Sparkplug.CounterReading(
+                    decimal.Parse(rows.GetString(1), System.Globalization.CultureInfo.InvariantCulture),
+                    DateTimeOffset.Parse(rows.GetString(2), System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        return counters;
     }
 
     /// <summary>Waits until an event arrives or <paramref name="timeout"/> passes.</summary>
@@ -260,7 +309,7 @@ public sealed class EdgeQueue : IAsyncDisposable
             return false;
         }
 
-        await EnqueueAsync(entry.Source, [entry.Event], cancellationToken);
+        await EnqueueAsync(entry.Source, [entry.Event], cancellationToken: cancellationToken);
         return await DiscardAsync(quarantineId, cancellationToken);
     }
 

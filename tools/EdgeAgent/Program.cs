@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Manufacturing.EdgeAgent;
+using Manufacturing.EdgeAgent.Sparkplug;
 using Manufacturing.ShopFloor.V1;
 
 // The edge agent: a plant-side worker. Plant systems post events to its local HTTP endpoint; each is
@@ -13,6 +14,12 @@ builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(queue);
 builder.Services.AddSingleton<Forwarder>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<Forwarder>());
+if (options.Sparkplug is not null)
+{
+    // Plants that publish Sparkplug B: the agent listens to the broker as a host application.
+    builder.Services.AddSingleton<SparkplugListener>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<SparkplugListener>());
+}
 
 var app = builder.Build();
 var json = new JsonFormatter(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
@@ -42,7 +49,7 @@ app.MapPost("/v1/sources/{source}/events", async (string source, HttpRequest req
         return Results.Problem("Send 1 to 1000 events, each with one event payload.", statusCode: 400);
     }
 
-    var sequences = await queue.EnqueueAsync($"plants/{options.Plant}/sources/{source}", batch.Events, cancellationToken);
+    var sequences = await queue.EnqueueAsync($"plants/{options.Plant}/sources/{source}", batch.Events, cancellationToken: cancellationToken);
     return Results.Json(new { source = $"plants/{options.Plant}/sources/{source}", sequences }, statusCode: 202);
 });
 
@@ -87,6 +94,12 @@ app.MapDelete("/v1/quarantine/{id:long}", async (long id, string? reason, ILogge
     logger.LogWarning("Quarantined event {Id} discarded: {Reason}", id, reason);
     return Results.NoContent();
 });
+// The Sparkplug host application: the broker connection, the edge nodes (online, waiting for a
+// rebirth) and the counters of messages, rebirth requests, undecodable payloads and late states.
+app.MapGet("/v1/sparkplug", async (IServiceProvider services, CancellationToken cancellationToken) =>
+    services.GetService<SparkplugListener>() is { } listener
+        ? Results.Json(await listener.StatusAsync(cancellationToken))
+        : Results.Problem("Sparkplug is not configured (EdgeAgent__Sparkplug__Broker).", statusCode: 404));
 app.MapGet("/healthz", () => Results.Ok("ok"));
 
 app.Lifetime.ApplicationStopped.Register(() => queue.DisposeAsync().AsTask().GetAwaiter().GetResult());

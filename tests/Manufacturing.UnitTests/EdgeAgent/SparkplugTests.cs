@@ -107,10 +107,11 @@ public sealed class SparkplugTests
     {
         var host = Born(out var seq);
 
-        host.Handle(Topic("NDEATH"), Message(null, Named("bdSeq", 0, 2)), Now);
+        Assert.False(host.Handle(Topic("NDEATH"), Message(null, Named("bdSeq", 0, 2)), Now).Died);
         Assert.True(host.IsOnline("Plant100", "press-line"));
-        host.Handle(Topic("NDEATH"), Message(null, Named("bdSeq", 0, 3)), Now);
+        Assert.True(host.Handle(Topic("NDEATH"), Message(null, Named("bdSeq", 0, 3)), Now).Died);
         Assert.False(host.IsOnline("Plant100", "press-line"));
+        Assert.False(host.Handle(Topic("NDEATH"), Message(null, Named("bdSeq", 0, 3)), Now).Died);
         Assert.NotNull(host.Handle(Topic("DDATA", "press-7"), Message(seq, Aliased(10, 1)), Now).RebirthReason);
     }
 
@@ -151,5 +152,109 @@ public sealed class SparkplugTests
         Assert.Equal((MachineState.Down, "7"), (fault.MachineSignal.State, fault.MachineSignal.Reason));
         Assert.Empty(translator.Translate(Sample("Temperature", 80L)));
         Assert.Equal("Plant_100.press_line", SparkplugTranslator.SourceOf("Plant 100", "press/line"));
+    }
+
+    private static readonly SparkplugMetricMap[] PressMaps =
+    [
+        new() { Metric = "Plant100/press-line/press-7/Count/Good", WorkCenter = "PRESS-7", Signal = "good-total" },
+        new() { Metric = "Plant100/press-line/press-7/Count/Rework", WorkCenter = "PRESS-7", Signal = "scrap-delta" },
+        new() { Metric = "Plant100/press-line/press-7/State", WorkCenter = "PRESS-7", Signal = "state", States = new() { ["1"] = "RUNNING" } },
+        new() { Metric = "Plant100/press-line/oven-2/State", WorkCenter = "OVEN-2", Signal = "state", States = new() { ["1"] = "RUNNING" } },
+    ];
+
+    private static SparkplugSample Press(string metric, object value, double minutes, bool birth = false, bool historical = false, string device = "press-7") =>
+        new("Plant100", "press-line", device, metric, value, Now.AddMinutes(minutes), historical, birth);
+
+    [Fact]
+    public void A_birth_after_a_gap_counts_the_parts_made_meanwhile_and_a_late_historical_total_changes_nothing()
+    {
+        var translator = new SparkplugTranslator("P100", PressMaps);
+
+        Assert.Empty(translator.Translate(Press("Count/Good", 1000L, 0, birth: true)));
+        Assert.Equal(20L, Assert.Single(translator.Translate(Press("Count/Good", 1020L, 1))).MachineSignal.GoodCount);
+        var reborn = Assert.Single(translator.Translate(Press("Count/Good", 1100L, 5, birth: true)));
+        Assert.Empty(translator.Translate(Press("Count/Good", 1050L, 3, historical: true)));
+
+        Assert.Equal((80L, Now.AddMinutes(5)), (reborn.MachineSignal.GoodCount, reborn.MachineSignal.ObserveTime.ToDateTimeOffset()));
+        Assert.Equal(new CounterReading(1100m, Now.AddMinutes(5)), translator.TakeCounterChanges()["Plant100/press-line/press-7/Count/Good"]);
+        Assert.Empty(translator.TakeCounterChanges());
+    }
+
+    [Fact]
+    public void A_delta_counts_at_its_own_time_also_when_historical_but_not_in_a_birth()
+    {
+        var translator = new SparkplugTranslator("P100", PressMaps);
+
+        Assert.Empty(translator.Translate(Press("Count/Rework", 4L, 0, birth: true)));
+        var historical = Assert.Single(translator.Translate(Press("Count/Rework", 3L, -10, historical: true)));
+
+        Assert.Equal((3L, Now.AddMinutes(-10)), (historical.MachineSignal.ScrapCount, historical.MachineSignal.ObserveTime.ToDateTimeOffset()));
+    }
+
+    [Fact]
+    public void A_restarted_agent_counts_on_from_the_readings_stored_with_its_events()
+    {
+        var first = new SparkplugTranslator("P100", PressMaps);
+        first.Translate(Press("Count/Good", 1000L, 0, birth: true)).ToList();
+        var stored = first.TakeCounterChanges();
+
+        var restarted = new SparkplugTranslator("P100", PressMaps, stored);
+
+        Assert.Equal(30L, Assert.Single(restarted.Translate(Press("Count/Good", 1030L, 2, birth: true))).MachineSignal.GoodCount);
+    }
+
+    [Fact]
+    public void A_state_older_than_the_work_center_s_last_signal_is_dropped_and_counted()
+    {
+        var translator = new SparkplugTranslator("P100", PressMaps);
+        translator.Translate(Press("Count/Good", 1000L, 0, birth: true)).ToList();
+        translator.Translate(Press("Count/Good", 1010L, 10)).ToList();
+
+        Assert.Empty(translator.Translate(Press("State", 7L, 5, historical: true)));
+        Assert.Single(translator.Translate(Press("State", 7L, 10)));
+        Assert.Equal(1, translator.LateStates);
+    }
+
+    [Fact]
+    public void A_node_death_takes_every_machine_of_the_node_down_a_device_death_only_that_device_s()
+    {
+        var translator = new SparkplugTranslator("P100", PressMaps);
+
+        var device = translator.Died("Plant100", "press-line", "oven-2", Now, "DDEATH").ToList();
+        var node = translator.Died("Plant100", "press-line", null, Now.AddMinutes(1), "NDEATH").ToList();
+
+        Assert.Equal([("plants/P100/workCenters/OVEN-2", MachineState.Down, "DDEATH")], device.Select(e => (e.MachineSignal.WorkCenter, e.MachineSignal.State, e.MachineSignal.Reason)));
+        Assert.Equal(["plants/P100/workCenters/OVEN-2", "plants/P100/workCenters/PRESS-7"], node.Select(e => e.MachineSignal.WorkCenter).Order());
+        Assert.All(node, e => Assert.Equal((MachineState.Down, "NDEATH"), (e.MachineSignal.State, e.MachineSignal.Reason)));
+    }
+
+    [Fact]
+    public void A_device_death_is_reported_once()
+    {
+        var host = Born(out var seq);
+
+        Assert.True(host.Handle(Topic("DDEATH", "press-7"), Message(seq), Now).Died);
+        Assert.False(host.Handle(Topic("DDEATH", "press-7"), Message(seq + 1), Now).Died);
+        Assert.Equal([], host.Nodes.Single().Devices);
+    }
+
+    [Theory]
+    [InlineData("Broker", "localhost:1883", "EdgeAgent__Sparkplug__Broker")]
+    [InlineData("Signal", "good", "EdgeAgent__Sparkplug__Metrics__0__Signal")]
+    [InlineData("Metric", "Count", "EdgeAgent__Sparkplug__Metrics__0__Metric")]
+    [InlineData("State", "STOPPED", "EdgeAgent__Sparkplug__Metrics__0__States__7")]
+    public void Settings_that_cannot_work_are_refused_at_start_naming_the_setting(string field, string value, string named)
+    {
+        var map = new SparkplugMetricMap { Metric = "G/N/D/State", WorkCenter = "PRESS-7", Signal = "state" };
+        map = field switch
+        {
+            "Signal" => map with { Signal = value },
+            "Metric" => map with { Metric = value },
+            "State" => map with { States = new() { ["7"] = value } },
+            _ => map,
+        };
+        var options = new SparkplugOptions { Broker = field == "Broker" ? value : "mqtt://127.0.0.1:1883", Metrics = [map] };
+
+        Assert.Contains(named, Assert.Throws<InvalidOperationException>(options.Validate).Message);
     }
 }

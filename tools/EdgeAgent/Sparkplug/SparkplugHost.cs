@@ -30,12 +30,18 @@ public sealed record SparkplugSample(string Group, string Node, string? Device, 
     public string Path => Device is null ? $"{Group}/{Node}/{Metric}" : $"{Group}/{Node}/{Device}/{Metric}";
 }
 
-/// <summary>What one message yielded: accepted samples, and, when the node's state is in doubt, why a rebirth must be requested.</summary>
-public sealed record SparkplugOutcome(IReadOnlyList<SparkplugSample> Samples, string? RebirthReason)
+/// <summary>
+/// What one message yielded: accepted samples; when the node's state is in doubt, why a rebirth must
+/// be requested; and whether it was an accepted death (the node, or the device of the topic, went offline).
+/// </summary>
+public sealed record SparkplugOutcome(IReadOnlyList<SparkplugSample> Samples, string? RebirthReason, bool Died = false)
 {
     /// <summary>Nothing to do.</summary>
     public static SparkplugOutcome None { get; } = new([], null);
 }
+
+/// <summary>An edge node as the host application sees it.</summary>
+public sealed record SparkplugNodeStatus(string Group, string Node, bool Online, bool AwaitingRebirth, IReadOnlyList<string> Devices);
 
 /// <summary>
 /// The host-application side of Sparkplug B for the edge nodes the agent listens to: births declare
@@ -54,6 +60,10 @@ public sealed class SparkplugHost
 
     /// <summary>True while the edge node is online (born and not dead).</summary>
     public bool IsOnline(string group, string node) => _nodes.TryGetValue((group, node), out var state) && state.Online;
+
+    /// <summary>The edge nodes seen since the agent connected: online or not, waiting for a rebirth or not, and their online devices.</summary>
+    public IReadOnlyList<SparkplugNodeStatus> Nodes =>
+        [.. _nodes.OrderBy(n => n.Key.Group, StringComparer.Ordinal).ThenBy(n => n.Key.Node, StringComparer.Ordinal).Select(n => new SparkplugNodeStatus(n.Key.Group, n.Key.Node, n.Value.Online, n.Value.ExpectedSeq < 0, [.. n.Value.OnlineDevices.Order(StringComparer.Ordinal)]))];
 
     /// <summary>Handles one message of an edge node or device.</summary>
     public SparkplugOutcome Handle(SparkplugTopic topic, Payload payload, DateTimeOffset receivedAt)
@@ -74,10 +84,11 @@ public sealed class SparkplugHost
         if (topic.Type == "NDEATH")
         {
             // A death whose bdSeq does not match the current birth is the last will of an earlier session.
-            if (node.BdSeq is null || BdSeq(payload) is not { } bdSeq || bdSeq == node.BdSeq)
+            if (node.Online && (node.BdSeq is null || BdSeq(payload) is not { } bdSeq || bdSeq == node.BdSeq))
             {
                 node.Online = false;
                 node.OnlineDevices.Clear();
+                return new SparkplugOutcome([], null, Died: true);
             }
 
             return SparkplugOutcome.None;
@@ -104,8 +115,7 @@ public sealed class SparkplugHost
                 node.OnlineDevices.Add(topic.Device!);
                 return new SparkplugOutcome(Declare(aliases, topic, payload, receivedAt), null);
             case "DDEATH":
-                node.OnlineDevices.Remove(topic.Device!);
-                return SparkplugOutcome.None;
+                return new SparkplugOutcome([], null, Died: node.OnlineDevices.Remove(topic.Device!));
         }
 
         var table = node.Aliases;

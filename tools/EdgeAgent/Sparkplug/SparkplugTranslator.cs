@@ -28,16 +28,48 @@ public sealed record SparkplugMetricMap
     public Dictionary<string, string> States { get; init; } = [];
 }
 
+/// <summary>The last value of a running counter the agent counted from, and the time it was read.</summary>
+public sealed record CounterReading(decimal Value, DateTimeOffset At);
+
 /// <summary>
 /// Turns accepted Sparkplug samples into machine-signal plant events, per the configured metric
-/// maps; unmapped metrics are ignored. A running counter's value in a birth is its baseline (nothing
-/// is counted); after that each increase is. The source of the events is the edge node
+/// maps; unmapped metrics are ignored. The source of the events is the edge node
 /// (<c>{group}.{node}</c>), so each node's events keep their order.
+/// <list type="bullet">
+/// <item>A running counter's first value is its baseline (nothing before it is ours to count); after
+/// that each increase is counted, also the increase a birth shows after a gap, a rebirth or a
+/// restart of the agent (the last readings are kept in the agent's queue, see
+/// <see cref="TakeCounterChanges"/>), so parts made while the data was not seen are not lost. A
+/// value older than the last one counted (a historical value sent late) changes nothing: its parts
+/// are in the next newer value already.</item>
+/// <item>A delta counter's value is counted at its own time, also when it is historical; a delta in a
+/// birth is the node's current value, not new parts, and is not counted.</item>
+/// <item>A state is forwarded at its own time unless a newer signal of that work center was forwarded
+/// already: the cluster cannot place a state change in a work center's past, so such a state is
+/// dropped and counted in <see cref="LateStates"/>.</item>
+/// <item>When a node or device dies, its mapped machines go DOWN with the reason
+/// <c>NDEATH</c> / <c>DDEATH</c> until its next birth says otherwise: time without data is not
+/// credited as run time.</item>
+/// </list>
 /// </summary>
-public sealed class SparkplugTranslator(string plant, IEnumerable<SparkplugMetricMap> maps)
+public sealed class SparkplugTranslator
 {
-    private readonly Dictionary<string, SparkplugMetricMap> _maps = maps.ToDictionary(m => m.Metric, StringComparer.Ordinal);
-    private readonly Dictionary<string, decimal> _totals = new(StringComparer.Ordinal);
+    private readonly string _plant;
+    private readonly Dictionary<string, SparkplugMetricMap> _maps;
+    private readonly Dictionary<string, CounterReading> _counters;
+    private readonly Dictionary<string, CounterReading> _changed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _clocks = new(StringComparer.Ordinal);
+
+    /// <summary>A translator for <paramref name="plant"/>, continuing from the counter readings <paramref name="counters"/> (by metric path).</summary>
+    public SparkplugTranslator(string plant, IEnumerable<SparkplugMetricMap> maps, IReadOnlyDictionary<string, CounterReading>? counters = null)
+    {
+        _plant = plant;
+        _maps = maps.ToDictionary(m => m.Metric, StringComparer.Ordinal);
+        _counters = counters is null ? new(StringComparer.Ordinal) : new(counters, StringComparer.Ordinal);
+    }
+
+    /// <summary>State values dropped because a newer signal of their work center had been forwarded.</summary>
+    public long LateStates { get; private set; }
 
     /// <summary>The queue source for an edge node's events.</summary>
     public static string SourceOf(string group, string node)
@@ -46,58 +78,72 @@ public sealed class SparkplugTranslator(string plant, IEnumerable<SparkplugMetri
         return id.Length > 64 ? id[..64] : id;
     }
 
+    /// <summary>
+    /// The counter readings changed since the last call: to be stored with the events they produced, in
+    /// one transaction, so that a restarted agent neither counts them twice nor misses them.
+    /// </summary>
+    public IReadOnlyDictionary<string, CounterReading> TakeCounterChanges()
+    {
+        var changes = new Dictionary<string, CounterReading>(_changed, StringComparer.Ordinal);
+        _changed.Clear();
+        return changes;
+    }
+
     /// <summary>The plant events of <paramref name="sample"/> (none when it is not mapped or counts nothing).</summary>
     public IEnumerable<PlantEvent> Translate(SparkplugSample sample)
     {
         if (!_maps.TryGetValue(sample.Path, out var map) || sample.Value is null)
         {
-            yield break;
+            return [];
         }
 
-        var signal = new MachineSignal
-        {
-            WorkCenter = $"plants/{plant}/workCenters/{map.WorkCenter}",
-            ObserveTime = Timestamp.FromDateTimeOffset(sample.Timestamp),
-        };
         var text = Convert.ToString(sample.Value, CultureInfo.InvariantCulture) ?? "";
         switch (map.Signal)
         {
             case "state":
-                if (map.States.TryGetValue(text, out var state) && System.Enum.TryParse<MachineState>(state, ignoreCase: true, out var known) && known != MachineState.Unspecified)
-                {
-                    signal.State = known;
-                }
-                else
-                {
-                    signal.State = MachineState.Down;
-                    signal.Reason = text.Length > 64 ? text[..64] : text;
-                }
-
-                break;
+                var (state, reason) = map.States.TryGetValue(text, out var named) && System.Enum.TryParse<MachineState>(named, ignoreCase: true, out var known) && known != MachineState.Unspecified
+                    ? (known, "")
+                    : (MachineState.Down, text);
+                return StateSignal(map, sample.Timestamp, state, reason);
             case "good-total" or "scrap-total" or "good-delta" or "scrap-delta":
                 if (!decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
                 {
-                    yield break;
+                    return [];
                 }
 
-                var count = (long)value;
+                long count;
                 if (map.Signal.EndsWith("-total", StringComparison.Ordinal))
                 {
-                    var previous = _totals.TryGetValue(sample.Path, out var last) ? last : (decimal?)null;
-                    _totals[sample.Path] = value;
-                    if (sample.Birth || previous is null)
+                    var previous = _counters.GetValueOrDefault(sample.Path);
+                    if (previous is not null && sample.Timestamp < previous.At)
                     {
-                        yield break;
+                        return [];
                     }
 
-                    count = value >= previous ? (long)(value - previous.Value) : (long)value;
+                    _counters[sample.Path] = _changed[sample.Path] = new CounterReading(value, sample.Timestamp);
+                    if (previous is null)
+                    {
+                        return [];
+                    }
+
+                    count = value >= previous.Value ? (long)(value - previous.Value) : (long)value;
+                }
+                else
+                {
+                    if (sample.Birth)
+                    {
+                        return [];
+                    }
+
+                    count = (long)value;
                 }
 
                 if (count <= 0)
                 {
-                    yield break;
+                    return [];
                 }
 
+                var signal = Signal(map, sample.Timestamp);
                 if (map.Signal.StartsWith("good", StringComparison.Ordinal))
                 {
                     signal.GoodCount = count;
@@ -107,11 +153,51 @@ public sealed class SparkplugTranslator(string plant, IEnumerable<SparkplugMetri
                     signal.ScrapCount = count;
                 }
 
-                break;
+                return [new PlantEvent { MachineSignal = signal }];
             default:
-                yield break;
+                return [];
+        }
+    }
+
+    /// <summary>
+    /// The events of a node's death (<paramref name="device"/> null: the node and all its devices) or
+    /// a device's: every mapped state metric under it goes DOWN with <paramref name="reason"/> at
+    /// <paramref name="at"/>.
+    /// </summary>
+    public IEnumerable<PlantEvent> Died(string group, string node, string? device, DateTimeOffset at, string reason)
+    {
+        var prefix = device is null ? $"{group}/{node}/" : $"{group}/{node}/{device}/";
+        return _maps.Values
+            .Where(m => m.Signal == "state" && m.Metric.StartsWith(prefix, StringComparison.Ordinal))
+            .SelectMany(m => StateSignal(m, at, MachineState.Down, reason))
+            .ToList();
+    }
+
+    private IEnumerable<PlantEvent> StateSignal(SparkplugMetricMap map, DateTimeOffset at, MachineState state, string reason)
+    {
+        if (_clocks.TryGetValue(map.WorkCenter, out var clock) && at < clock)
+        {
+            LateStates++;
+            return [];
         }
 
-        yield return new PlantEvent { MachineSignal = signal };
+        var signal = Signal(map, at);
+        signal.State = state;
+        signal.Reason = reason.Length > 64 ? reason[..64] : reason;
+        return [new PlantEvent { MachineSignal = signal }];
+    }
+
+    private MachineSignal Signal(SparkplugMetricMap map, DateTimeOffset at)
+    {
+        if (!_clocks.TryGetValue(map.WorkCenter, out var clock) || clock < at)
+        {
+            _clocks[map.WorkCenter] = at;
+        }
+
+        return new MachineSignal
+        {
+            WorkCenter = $"plants/{_plant}/workCenters/{map.WorkCenter}",
+            ObserveTime = Timestamp.FromDateTimeOffset(at),
+        };
     }
 }
