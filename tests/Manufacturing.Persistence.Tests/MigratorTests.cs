@@ -51,6 +51,18 @@ public sealed class MigratorTests
     }
 
     [Fact]
+    public async Task Grain_state_is_compressed_with_lz4_where_the_server_has_it()
+    {
+        var db = await PostgresServer.CreateTestDatabaseAsync("mig_lz4");
+        var lz4 = await Db.ScalarAsync<bool>(db, "SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))");
+
+        var compression = await Db.ScalarAsync<char>(db,
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = 'orleansstorage'::regclass AND attname = 'payloadbinary'");
+
+        Assert.Equal(lz4 ? 'l' : '\0', compression);
+    }
+
+    [Fact]
     public async Task Migration_sql_can_be_run_again_by_hand_without_harm()
     {
         var db = await PostgresServer.CreateTestDatabaseAsync("mig_rerun");

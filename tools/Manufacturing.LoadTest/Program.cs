@@ -19,8 +19,8 @@ using Manufacturing.ShopFloor.V1;
 // target's ratio to the last one. Loopback targets only; every run is bounded in time.
 // Manufacturing.LoadTest token-validation [--seconds 3] [--rounds 5]: the per-call cost of checking a
 // bearer token (see TokenValidationBenchmark).
-// Manufacturing.LoadTest ingest --target gateway=… --target direct=… --erp-token JWT --token JWT [...]: plant event
-// ingestion over StreamPlantEvents (see IngestBenchmark).
+// Manufacturing.LoadTest ingest --target gateway=… --target direct=… [--agent agent=…] --erp-token JWT --token JWT [...]: plant event
+// ingestion over StreamPlantEvents, or through an edge agent (see IngestBenchmark).
 if (args.FirstOrDefault() == "ingest")
 {
     return await Manufacturing.LoadTest.IngestBenchmark.RunAsync(args[1..]);
