@@ -211,3 +211,51 @@ public interface IPurchaseOrderGrain : IGrainWithStringKey
     [Alias("ResolveException")]
     Task<CommandResult<PurchaseOrder>> ResolveException(ResolvePurchaseOrderException command);
 }
+
+/// <summary>
+/// Routes the business-event log (<c>mfg_integration_events</c>) into connector deliveries, and keeps
+/// every configured connector running. One per cluster (key 0), hosted by the integration silo.
+/// </summary>
+[Version(1), Alias("integration.IIntegrationRouterGrain")]
+public interface IIntegrationRouterGrain : IGrainWithIntegerKey
+{
+    /// <summary>Starts routing (a reminder keeps it running across deactivations and silo losses).</summary>
+    [Alias("Start")]
+    Task Start();
+}
+
+/// <summary>One ERP connection's dispatcher, keyed by the connector's name. Hosted by the integration silo.</summary>
+[Version(1), Alias("integration.IConnectorGrain")]
+public interface IConnectorGrain : IGrainWithStringKey
+{
+    /// <summary>Looks for due deliveries now (new ones were routed).</summary>
+    [Alias("Nudge")]
+    Task Nudge();
+
+    /// <summary>The connector's circuit and queue as the dispatcher last saw them.</summary>
+    [Alias("Status")]
+    Task<ConnectorState> Status();
+}
+
+/// <summary>A connector's health: its circuit and its queue.</summary>
+[GenerateSerializer, Immutable, Alias("integration.ConnectorState")]
+public sealed record ConnectorState
+{
+    /// <summary>closed, open, half-open or isolated.</summary>
+    [Id(0)] public string Circuit { get; init; } = "closed";
+
+    /// <summary>Pending deliveries.</summary>
+    [Id(1)] public long Backlog { get; init; }
+
+    /// <summary>When the oldest pending delivery was routed, or null when none waits.</summary>
+    [Id(2)] public DateTimeOffset? OldestPending { get; init; }
+
+    /// <summary>Dead letters.</summary>
+    [Id(3)] public long DeadLetters { get; init; }
+
+    /// <summary>Deliveries made.</summary>
+    [Id(4)] public long Delivered { get; init; }
+
+    /// <summary>The last error, "" when the last attempt succeeded.</summary>
+    [Id(5)] public string LastError { get; init; } = "";
+}

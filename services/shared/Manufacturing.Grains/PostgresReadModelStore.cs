@@ -46,6 +46,32 @@ public sealed class PostgresReadModelStore(string connectionString) : IReadModel
 
         var applied = events.Where(e => fresh.Contains(e.EventId)).ToList();
         await using var batch = new NpgsqlBatch(connection, transaction);
+        if (applied.Count > 0)
+        {
+            // The event log the integration service routes to the ERPs (migration 0005): in this
+            // transaction, so an event is in it exactly when the read models have applied it.
+            var log = new NpgsqlBatchCommand("""
+                INSERT INTO mfg_integration_events (event_id, event_type, aggregate_type, aggregate_key, plant, aggregate_version,
+                    occurred_at, message_id, correlation_id, source, data)
+                SELECT id, type, aggregate_type, key, plant, version, occurred_at, message_id, correlation_id, source, data::jsonb
+                FROM unnest(@ids, @types, @aggregate_types, @keys, @plants, @versions, @times, @messages, @correlations, @sources, @data)
+                    AS e(id, type, aggregate_type, key, plant, version, occurred_at, message_id, correlation_id, source, data)
+                ON CONFLICT (event_id) DO NOTHING
+                """);
+            log.Parameters.AddWithValue("ids", applied.Select(e => e.EventId).ToArray());
+            log.Parameters.AddWithValue("types", applied.Select(e => e.Type).ToArray());
+            log.Parameters.AddWithValue("aggregate_types", applied.Select(e => e.AggregateType).ToArray());
+            log.Parameters.AddWithValue("keys", applied.Select(e => e.AggregateKey).ToArray());
+            log.Parameters.AddWithValue("plants", applied.Select(e => ResourceNames.SplitKey(e.AggregateKey).Plant).ToArray());
+            log.Parameters.AddWithValue("versions", applied.Select(e => e.AggregateVersion).ToArray());
+            log.Parameters.AddWithValue("times", applied.Select(e => e.OccurredAt).ToArray());
+            log.Parameters.AddWithValue("messages", applied.Select(e => e.MessageId).ToArray());
+            log.Parameters.AddWithValue("correlations", applied.Select(e => e.CorrelationId).ToArray());
+            log.Parameters.AddWithValue("sources", applied.Select(e => SourceSystems.WireName(e.Source)).ToArray());
+            log.Parameters.AddWithValue("data", applied.Select(e => JsonSerializer.Serialize(e.Data)).ToArray());
+            batch.BatchCommands.Add(log);
+        }
+
         var rows = applied.Select(ReadModelProjection.Row).OfType<ReadModelRow>()
             .GroupBy(r => (r.AggregateType, r.Key)).Select(g => g.MaxBy(r => r.Version)!);
         foreach (var row in rows)

@@ -85,11 +85,11 @@ public static class HostingExtensions
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsProbe(context.Request.Path))
                 .AddGrpcClientInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Yarp.ReverseProxy"))
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Yarp.ReverseProxy", "Manufacturing.Integration"))
             .WithMetrics(m => m
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddMeter("Microsoft.Orleans", "Manufacturing.Grains", "System.Net.Http", "Yarp.ReverseProxy"));
+                .AddMeter("Microsoft.Orleans", "Manufacturing.Grains", "Manufacturing.Integration", "System.Net.Http", "Yarp.ReverseProxy"));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

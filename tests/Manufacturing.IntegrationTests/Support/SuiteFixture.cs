@@ -125,9 +125,13 @@ public sealed class SuiteFixture : IAsyncLifetime
     /// <summary>A domain host's own gRPC address (bypassing the gateway).</summary>
     public Uri HostGrpc(string name) => new($"http://127.0.0.1:{_grpcPorts[name]}");
 
+    /// <summary>The Odoo the suite's integration host delivers plant P100's events to (connector <c>odoo-test</c>, JSON-2).</summary>
+    public FakeOdoo Odoo { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         ConnectionString = await PostgresServer.CreateTestDatabaseAsync("suite");
+        Odoo = await FakeOdoo.StartAsync();
         await File.WriteAllTextAsync(PublicKeyFile, Tokens.PublicKeyPem);
         using (var forwarding = System.Security.Cryptography.RSA.Create(2048))
         {
@@ -175,6 +179,15 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["Codes__sap__12345"] = "STEEL-S235",
                 // The press of the telemetry test makes a part every 30 s at best (for OEE performance).
                 ["Plants__P100__WorkCenters__PRESS-7__IdealCycleSeconds"] = "30",
+                // Plant P100's ERP deliveries go to the fake Odoo (read by the integration host only).
+                ["Integration__Connectors__odoo-test__Kind"] = "odoo",
+                ["Integration__Connectors__odoo-test__Protocol"] = "json2",
+                ["Integration__Connectors__odoo-test__BaseUrl"] = Odoo.Address.ToString(),
+                ["Integration__Connectors__odoo-test__Secret"] = FakeOdoo.ApiKey,
+                ["Integration__Connectors__odoo-test__Plants__0"] = "P100",
+                ["Integration__Connectors__odoo-test__Timeout"] = "00:00:05",
+                ["Integration__Connectors__odoo-test__BreakDuration"] = "00:00:02",
+                ["Integration__Connectors__odoo-test__MaxAttempts"] = "4",
             });
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__Destinations__{name}-1__Address"] = $"http://127.0.0.1:{grpc}";
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__HealthCheck__Active__Interval"] = "00:00:01";
@@ -273,6 +286,11 @@ public sealed class SuiteFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (Odoo is not null)
+        {
+            await Odoo.DisposeAsync();
+        }
+
         Gateway?.Dispose();
         GatewayHttp?.Dispose();
         foreach (var http in _httpClients)

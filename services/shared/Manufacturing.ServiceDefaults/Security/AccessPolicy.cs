@@ -21,7 +21,7 @@ public enum Access
     /// <summary>The <c>review</c> scope: resolving parked exceptions (the command's source is then <c>reviewer</c>).</summary>
     Review,
 
-    /// <summary>The <c>sre</c> identity or the <c>review</c> scope: reading the audit trail.</summary>
+    /// <summary>The <c>sre</c> identity or the <c>review</c> scope: reading the audit trail, operating the ERP deliveries (connectors, dead letters).</summary>
     Audit,
 }
 
@@ -45,6 +45,11 @@ public static class AccessPolicy
             return Access.Authenticated;
         }
 
+        if (fullMethod.StartsWith("/manufacturing.integration.v1.IntegrationService/", StringComparison.Ordinal))
+        {
+            return Access.Audit; // operating the ERP deliveries: connectors and dead letters
+        }
+
         var method = fullMethod[(fullMethod.LastIndexOf('/') + 1)..];
         return method switch
         {
@@ -59,7 +64,8 @@ public static class AccessPolicy
     /// <summary>What a REST call through the gateway needs (the same rules as <see cref="ForRpc"/> for the RPC it transcodes to).</summary>
     public static Access ForRest(string httpMethod, string path)
     {
-        if (path.StartsWith("/governance/", StringComparison.Ordinal) && path.Contains("/auditRecords", StringComparison.Ordinal))
+        if ((path.StartsWith("/governance/", StringComparison.Ordinal) && path.Contains("/auditRecords", StringComparison.Ordinal))
+            || path.StartsWith("/integration/", StringComparison.Ordinal))
         {
             return Access.Audit;
         }

@@ -1,0 +1,102 @@
+using System.Text.RegularExpressions;
+
+namespace Manufacturing.Integration.Connectors;
+
+/// <summary>
+/// One ERP connection (configuration <c>Integration:Connectors:{name}</c>): which ERP and protocol,
+/// where, with which credentials, for which plants and workflows, and how hard to try.
+/// </summary>
+public sealed partial record ConnectorOptions
+{
+    /// <summary>The connection's name (the configuration key): <c>odoo-main</c>, <c>sap-p200</c>.</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary><c>odoo</c> or <c>sap</c>.</summary>
+    public string Kind { get; init; } = "";
+
+    /// <summary>Odoo: <c>json2</c> (Odoo 19+, the default) or <c>jsonrpc</c> (Odoo 16–18, <c>execute_kw</c>). SAP: <c>odata</c>.</summary>
+    public string Protocol { get; init; } = "";
+
+    /// <summary>The ERP's base address (<c>https://erp.example.com</c>).</summary>
+    public string BaseUrl { get; init; } = "";
+
+    /// <summary>Odoo: the database (sent as <c>X-Odoo-Database</c> with JSON-2, required by JSON-RPC).</summary>
+    public string Database { get; init; } = "";
+
+    /// <summary>Odoo JSON-RPC: the bot user's login. SAP: the communication user.</summary>
+    public string Login { get; init; } = "";
+
+    /// <summary>A file holding the API key (Odoo) or password (SAP), read at start.</summary>
+    public string? SecretFile { get; init; }
+
+    /// <summary>The API key or password itself, when no file is given (development only).</summary>
+    public string? Secret { get; init; }
+
+    /// <summary>The plants whose events this connection carries.</summary>
+    public List<string> Plants { get; init; } = [];
+
+    /// <summary>The workflows it carries; empty: every workflow its adapter maps.</summary>
+    public List<string> Workflows { get; init; } = [];
+
+    /// <summary>Delivery attempts (each with its own quick retries) before a delivery becomes a dead letter. Default 8.</summary>
+    public int MaxAttempts { get; init; } = 8;
+
+    /// <summary>The longest one ERP call may take. Default 10 s.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>ERP calls in flight at most, so that a slow ERP is not buried. Default 4.</summary>
+    public int MaxConcurrency { get; init; } = 4;
+
+    /// <summary>How long the circuit stays open once the ERP failed too often. Default 30 s.</summary>
+    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Odoo: the field that carries our event id on the records the adapter creates (add it as a Char field, indexed). Default <c>x_mfg_event_id</c>.</summary>
+    public string ReferenceField { get; init; } = "x_mfg_event_id";
+
+    /// <summary>The secret, from the file or the setting.</summary>
+    public string ReadSecret() => SecretFile is { Length: > 0 } file ? File.ReadAllText(file).Trim() : Secret ?? "";
+
+    /// <summary>Checks the settings; throws naming the setting to fix.</summary>
+    public void Validate()
+    {
+        var at = $"Integration__Connectors__{Name}";
+        if (!NamePattern().IsMatch(Name))
+        {
+            throw new InvalidOperationException($"{at}: a connector name is 1 to 32 of a-z, 0-9 and -.");
+        }
+
+        if ((Kind, Protocol) is not ("odoo", "json2" or "jsonrpc"))
+        {
+            // The SAP adapter (OData V2) is the next step of the connector work; until it lands, a sap connector is refused here.
+            throw new InvalidOperationException($"{at}__Kind / __Protocol must be odoo with json2 or jsonrpc (the SAP adapter is not part of this build).");
+        }
+
+        if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+        {
+            throw new InvalidOperationException($"{at}__BaseUrl must be the ERP's http(s) address.");
+        }
+
+        if (Plants.Count == 0)
+        {
+            throw new InvalidOperationException($"{at}__Plants must name at least one plant.");
+        }
+
+        if (Protocol == "jsonrpc" && (Database.Length == 0 || Login.Length == 0))
+        {
+            throw new InvalidOperationException($"{at}: Odoo JSON-RPC needs __Database and __Login.");
+        }
+
+        if (string.IsNullOrEmpty(SecretFile) && string.IsNullOrEmpty(Secret))
+        {
+            throw new InvalidOperationException($"{at}__SecretFile must name the file with the API key or password.");
+        }
+
+        if (MaxAttempts is < 1 or > 100 || MaxConcurrency is < 1 or > 64 || Timeout <= TimeSpan.Zero || BreakDuration <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"{at}: MaxAttempts 1..100, MaxConcurrency 1..64, Timeout and BreakDuration above zero.");
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9-]{1,32}$")]
+    private static partial Regex NamePattern();
+}

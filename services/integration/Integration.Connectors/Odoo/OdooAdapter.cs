@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Manufacturing.Integration.Domain;
+
+namespace Manufacturing.Integration.Connectors.Odoo;
+
+/// <summary>
+/// Business events to Odoo, over either external API (<see cref="IOdooClient"/>). Odoo has no
+/// idempotency keys, so every mapping is safe to repeat:
+/// <list type="bullet">
+/// <item><b>Production completion</b> (<c>OperationCompleted</c> that completes the order): the
+/// <c>mrp.production</c> named like the order gets <c>qty_producing</c> = the good quantity and
+/// <c>button_mark_done</c> (without a backorder), unless it is done already (then nothing is sent).</item>
+/// <item><b>Quality holds</b> (<c>LotBlocked</c>): a <c>quality.alert</c> carrying the event id in the
+/// reference field (<see cref="ConnectorOptions.ReferenceField"/>), created only when a search for
+/// that id finds none.</item>
+/// </list>
+/// </summary>
+public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IErpAdapter
+{
+    /// <inheritdoc />
+    public bool Supports(IntegrationEvent e) => (e.AggregateType, e.EventType) switch
+    {
+        ("production_order", "OperationCompleted") => e["state.state"] == "COMPLETED",
+        ("lot", "LotBlocked") => true,
+        _ => false,
+    };
+
+    /// <inheritdoc />
+    public Task<DeliveryReceipt> DeliverAsync(IntegrationEvent e, CancellationToken cancellationToken) => e.EventType switch
+    {
+        "OperationCompleted" => CompleteProductionAsync(e, cancellationToken),
+        "LotBlocked" => RaiseQualityAlertAsync(e, cancellationToken),
+        _ => throw new ErpException($"The Odoo adapter does not map {e.EventType}.", transient: false),
+    };
+
+    private async Task<DeliveryReceipt> CompleteProductionAsync(IntegrationEvent e, CancellationToken cancellationToken)
+    {
+        var found = await odoo.CallAsync("mrp.production", "search_read", new JsonObject
+        {
+            ["domain"] = new JsonArray(new JsonArray("name", "=", e.Id)),
+            ["fields"] = new JsonArray("id", "state", "qty_producing", "product_qty"),
+            ["limit"] = 2,
+        }, cancellationToken) as JsonArray ?? [];
+        if (found.Count != 1)
+        {
+            throw new ErpException($"Odoo has {(found.Count == 0 ? "no" : "more than one")} mrp.production named {e.Id}.", transient: false);
+        }
+
+        var production = found[0]!;
+        var id = production["id"]!.GetValue<long>();
+        var receipt = new DeliveryReceipt($"mrp.production/{id.ToString(CultureInfo.InvariantCulture)}");
+        switch (production["state"]?.GetValue<string>())
+        {
+            case "done":
+                return receipt; // delivered before (or completed in Odoo): nothing to repeat
+            case "cancel":
+                throw new ErpException($"mrp.production {e.Id} is cancelled in Odoo; it cannot be completed.", transient: false);
+        }
+
+        // Quantities travel as "{value} {unit}" (for example "24 EA"); Odoo counts in the order's unit.
+        if (!decimal.TryParse(e["good_quantity"].Split(' ')[0], NumberStyles.Number, CultureInfo.InvariantCulture, out var good))
+        {
+            throw new ErpException($"The event carries no good quantity ({e["good_quantity"]}).", transient: false);
+        }
+
+        await odoo.CallAsync("mrp.production", "write", new JsonObject
+        {
+            ["ids"] = new JsonArray(id),
+            ["vals"] = new JsonObject { ["qty_producing"] = good },
+        }, cancellationToken);
+        var done = await odoo.CallAsync("mrp.production", "button_mark_done", new JsonObject
+        {
+            ["ids"] = new JsonArray(id),
+            ["context"] = new JsonObject { ["skip_backorder"] = true },
+        }, cancellationToken);
+        if (done is JsonObject wizard)
+        {
+            // Odoo wants a person to confirm (a consumption warning, a backorder choice): that is for review, not for retrying.
+            throw new ErpException($"Odoo did not complete mrp.production {e.Id}: it asks for confirmation ({wizard["res_model"]?.GetValue<string>() ?? "a wizard"}).", transient: false);
+        }
+
+        return receipt;
+    }
+
+    private async Task<DeliveryReceipt> RaiseQualityAlertAsync(IntegrationEvent e, CancellationToken cancellationToken)
+    {
+        var reference = options.ReferenceField;
+        var existing = await odoo.CallAsync("quality.alert", "search_read", new JsonObject
+        {
+            ["domain"] = new JsonArray(new JsonArray(reference, "=", e.EventId)),
+            ["fields"] = new JsonArray("id"),
+            ["limit"] = 1,
+        }, cancellationToken) as JsonArray ?? [];
+        if (existing.Count > 0)
+        {
+            return new DeliveryReceipt($"quality.alert/{existing[0]!["id"]!.GetValue<long>().ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        var lots = await odoo.CallAsync("stock.lot", "search_read", new JsonObject
+        {
+            ["domain"] = new JsonArray(new JsonArray("name", "=", e.Id)),
+            ["fields"] = new JsonArray("id", "product_id"),
+            ["limit"] = 1,
+        }, cancellationToken) as JsonArray ?? [];
+        var values = new JsonObject
+        {
+            [reference] = e.EventId,
+            ["title"] = $"Lot {e.Id} blocked",
+            ["description"] = $"Blocked at plant {e.Plant}: {e["reason"]} (event {e.EventId}, {e.OccurredAt:u})",
+            ["priority"] = "2",
+        };
+        if (lots.Count > 0)
+        {
+            values["lot_id"] = lots[0]!["id"]!.GetValue<long>();
+            if (lots[0]!["product_id"] is JsonArray product && product.Count > 0)
+            {
+                values["product_id"] = product[0]!.GetValue<long>();
+            }
+        }
+
+        var created = await odoo.CallAsync("quality.alert", "create", new JsonObject { ["vals_list"] = new JsonArray(values) }, cancellationToken);
+        var id = created switch
+        {
+            JsonArray { Count: > 0 } ids => ids[0]!.GetValue<long>(),
+            JsonValue single => single.GetValue<long>(),
+            _ => throw new ErpException("Odoo's create answered without an id.", transient: false),
+        };
+        return new DeliveryReceipt($"quality.alert/{id.ToString(CultureInfo.InvariantCulture)}");
+    }
+}

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Manufacturing.Grains;
+using Manufacturing.Integration.Connectors;
+using Manufacturing.Integration.Connectors.Odoo;
+using Manufacturing.Integration.Domain;
+using Microsoft.Extensions.Configuration;
+
+namespace Manufacturing.Integration.Grains;
+
+/// <summary>One configured ERP connection: its settings and its adapter behind the resilience pipeline.</summary>
+public sealed class Connector(ConnectorOptions options, ResilientAdapter adapter)
+{
+    /// <summary>The settings.</summary>
+    public ConnectorOptions Options { get; } = options;
+
+    /// <summary>The adapter, behind timeout, retry, circuit breaker and concurrency limit.</summary>
+    public ResilientAdapter Adapter { get; } = adapter;
+}
+
+/// <summary>
+/// What the integration silo runs with: the workflows and their policies, the connectors from
+/// configuration (<c>Integration:Connectors:{name}</c>), and the delivery store. Built once at start;
+/// a setting that cannot work stops the host with a message naming it.
+/// </summary>
+public sealed class IntegrationRuntime : IDisposable
+{
+    private readonly List<HttpClient> _clients = [];
+
+    /// <summary>Reads and checks the configuration.</summary>
+    public IntegrationRuntime(IConfiguration configuration, DeliveryStore? store)
+    {
+        var workflows = WorkflowCatalog.Default;
+        foreach (var section in configuration.GetSection("Integration:Workflows").GetChildren())
+        {
+            var current = workflows.Find(section.Key)?.Policy ?? SyncPolicy.RealTime;
+            var mode = section["Mode"] is { } text
+                ? Enum.TryParse<SyncMode>(text.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var parsed) ? parsed
+                    : throw new InvalidOperationException($"Integration__Workflows__{section.Key}__Mode must be RealTime, MicroBatch or Scheduled.")
+                : current.Mode;
+            var interval = section["Interval"] is { } span ? TimeSpan.Parse(span, System.Globalization.CultureInfo.InvariantCulture) : current.Interval;
+            var coalesce = section["Coalesce"] is { } flag ? bool.Parse(flag) : current.Coalesce;
+            workflows = workflows.WithPolicy(section.Key, new SyncPolicy(mode, interval, coalesce));
+        }
+
+        Workflows = workflows;
+        var connectors = new Dictionary<string, Connector>(StringComparer.Ordinal);
+        foreach (var section in configuration.GetSection("Integration:Connectors").GetChildren())
+        {
+            var options = (section.Get<ConnectorOptions>() ?? new ConnectorOptions()) with { Name = section.Key };
+            options.Validate();
+            foreach (var workflow in options.Workflows.Where(w => workflows.Find(w) is null))
+            {
+                throw new InvalidOperationException($"Integration__Connectors__{options.Name}__Workflows: no workflow {workflow}.");
+            }
+
+            var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
+            _clients.Add(http);
+            IOdooClient client = options.Protocol == "jsonrpc" ? new OdooJsonRpcClient(http, options) : new OdooJson2Client(http, options);
+            connectors[options.Name] = new Connector(options, new ResilientAdapter(new OdooAdapter(client, options), options));
+        }
+
+        if (connectors.Count > 0 && store is null)
+        {
+            throw new InvalidOperationException(
+                "Integration connectors need PostgreSQL (ConnectionStrings__Orleans): deliveries and dead letters are kept there. Remove Integration__Connectors__* or set the connection string.");
+        }
+
+        Connectors = connectors;
+        Store = store;
+        Routes = [.. connectors.Values.Select(c => new ConnectorRoute(c.Options.Name, c.Options.Plants.ToHashSet(StringComparer.Ordinal),
+            c.Options.Workflows.ToHashSet(StringComparer.Ordinal), c.Adapter.Supports))];
+    }
+
+    /// <summary>The workflows with their effective policies.</summary>
+    public WorkflowCatalog Workflows { get; }
+
+    /// <summary>The connectors by name.</summary>
+    public IReadOnlyDictionary<string, Connector> Connectors { get; }
+
+    /// <summary>The connectors as routing sees them.</summary>
+    public IReadOnlyList<ConnectorRoute> Routes { get; }
+
+    /// <summary>The delivery store; null without PostgreSQL (then there are no connectors either).</summary>
+    public DeliveryStore? Store { get; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var connector in Connectors.Values)
+        {
+            connector.Adapter.Dispose();
+        }
+
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+    }
+}
+
+/// <summary>The integration service's meters and activity source (OpenTelemetry), per connector.</summary>
+public static class IntegrationTelemetry
+{
+    /// <summary>The meter's and activity source's name.</summary>
+    public const string Name = "Manufacturing.Integration";
+
+    /// <summary>The meter.</summary>
+    public static readonly Meter Meter = new(Name);
+
+    /// <summary>Spans: one per delivery attempt.</summary>
+    public static readonly ActivitySource Activities = new(Name);
+
+    /// <summary>Deliveries by outcome (delivered, retry, dead, coalesced).</summary>
+    public static readonly Counter<long> Deliveries = Meter.CreateCounter<long>("mfg.integration.deliveries", description: "Delivery attempts by connector, workflow and outcome.");
+
+    /// <summary>From the event's time at the source to its delivery at the ERP.</summary>
+    public static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("mfg.integration.delivery.latency", unit: "s",
+        description: "Time from the event at its source to its delivery at the ERP.");
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ConnectorState> States = new(StringComparer.Ordinal);
+
+    static IntegrationTelemetry()
+    {
+        Meter.CreateObservableGauge("mfg.integration.backlog", () => Each(s => s.Backlog), description: "Pending deliveries per connector.");
+        Meter.CreateObservableGauge("mfg.integration.oldest_pending_age", () => Each(s => s.OldestPending is { } at ? (DateTimeOffset.UtcNow - at).TotalSeconds : 0.0), unit: "s",
+            description: "Age of the oldest undelivered event per connector.");
+        Meter.CreateObservableGauge("mfg.integration.dead_letters", () => Each(s => s.DeadLetters), description: "Dead letters per connector.");
+        Meter.CreateObservableGauge("mfg.integration.circuit_open", () => Each(s => s.Circuit is "open" or "isolated" ? 1 : 0), description: "1 while a connector's circuit is open.");
+    }
+
+    /// <summary>Records what a connector's dispatcher last saw, for the gauges.</summary>
+    public static void Report(string connector, ConnectorState state) => States[connector] = state;
+
+    private static IEnumerable<Measurement<T>> Each<T>(Func<ConnectorState, T> value) where T : struct =>
+        States.Select(s => new Measurement<T>(value(s.Value), new KeyValuePair<string, object?>("mfg.connector", s.Key)));
+}

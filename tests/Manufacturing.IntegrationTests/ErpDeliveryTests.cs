@@ -1,0 +1,155 @@
+using Grpc.Core;
+using Manufacturing.Common.V1;
+using Manufacturing.IntegrationTests.Support;
+using Manufacturing.Integration.V1;
+using Manufacturing.Inventory.V1;
+using Manufacturing.Quality.V1;
+using Manufacturing.ShopFloor.V1;
+using static Manufacturing.IntegrationTests.Support.Requests;
+
+namespace Manufacturing.IntegrationTests;
+
+/// <summary>
+/// Business events reaching Odoo through the integration service's connector (the suite's
+/// <c>odoo-test</c>, JSON-2, against <see cref="FakeOdoo"/>), with PostgreSQL holding the event log,
+/// the deliveries and the dead letters, operated through the gateway.
+/// </summary>
+[Collection(SuiteCollection.Name)]
+public sealed class ErpDeliveryTests(SuiteFixture suite)
+{
+    private ShopFloorService.ShopFloorServiceClient Erp => new(suite.As("odoo"));
+
+    private ShopFloorService.ShopFloorServiceClient Mes => new(suite.As("mes"));
+
+    private IntegrationService.IntegrationServiceClient Operator => new(suite.As("sre", "read"));
+
+    private async Task CompleteAsync(string order, string operation, string good, string scrap)
+    {
+        try
+        {
+            await Mes.StartOperationAsync(new StartOperationRequest { ProductionOrder = order, OperationId = operation, Metadata = Metadata() });
+            await Mes.CompleteOperationAsync(new CompleteOperationRequest
+            {
+                ProductionOrder = order, OperationId = operation, Metadata = Metadata(),
+                GoodQuantity = new Quantity { Value = good, UnitOfMeasure = "EA" }, ScrapQuantity = new Quantity { Value = scrap, UnitOfMeasure = "EA" },
+                ScrapReason = scrap == "0" ? "" : "PAINT_RUN",
+            });
+        }
+        catch (RpcException e)
+        {
+            Assert.Fail($"{e.Status}: {e.GetRpcStatus()}");
+        }
+    }
+
+    private static async Task WaitAsync(Func<bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!done())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{what} did not happen within 60 s");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
+    public async Task A_completed_order_is_marked_done_in_odoo_once_with_its_good_quantity()
+    {
+        var orderId = Unique("WO");
+        suite.Odoo.AddProduction(orderId, 25);
+        var order = (await Erp.ReleaseProductionOrderAsync(Release(orderId))).ProductionOrder.Name;
+
+        await CompleteAsync(order, "0010", "25", "0");
+        await CompleteAsync(order, "0020", "24", "1");
+
+        await WaitAsync(() => suite.Odoo.Production(orderId)?["state"]?.GetValue<string>() == "done", "the order's completion in Odoo");
+        var production = suite.Odoo.Production(orderId)!;
+        Assert.Equal(24m, production["qty_producing"]!.GetValue<decimal>());
+        Assert.Equal(1, production["marked_done"]!.GetValue<int>());
+        var connector = Assert.Single((await Operator.ListConnectorsAsync(new ListConnectorsRequest())).Connectors, c => c.Name == "connectors/odoo-test");
+        Assert.Contains("production-completion: real-time", connector.Workflows);
+        Assert.Equal("closed", connector.Circuit);
+    }
+
+    [Fact]
+    public async Task Odoo_failing_with_503_for_a_while_is_retried_and_the_order_is_completed_once()
+    {
+        var orderId = Unique("WO");
+        suite.Odoo.AddProduction(orderId, 25);
+        var order = (await Erp.ReleaseProductionOrderAsync(Release(orderId))).ProductionOrder.Name;
+        await CompleteAsync(order, "0010", "25", "0");
+
+        // More failures than one attempt's quick retries: the delivery waits for its next attempt (and the circuit may open meanwhile).
+        suite.Odoo.FailNext(5);
+        await CompleteAsync(order, "0020", "25", "0");
+
+        await WaitAsync(() => suite.Odoo.Production(orderId)?["state"]?.GetValue<string>() == "done", "the order's completion in Odoo after the outage");
+        Assert.Equal(1, suite.Odoo.Production(orderId)!["marked_done"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_business_refusal_is_a_dead_letter_at_once_and_its_replay_after_the_fix_delivers_it_once()
+    {
+        var lotId = Unique("LOT");
+        var lot = (await new InventoryService.InventoryServiceClient(suite.As("warehouse")).ReceiveLotAsync(new ReceiveLotRequest
+        {
+            Parent = "plants/P100", LotId = lotId, Material = "FRAME-26",
+            Quantity = new Quantity { Value = "10", UnitOfMeasure = "EA" }, Location = "RECV-01", Metadata = Metadata(),
+        })).Lot;
+        suite.Odoo.RefuseAlerts = "No quality team found for this company.";
+        try
+        {
+            await new QualityService.QualityServiceClient(suite.As("quality")).BlockLotAsync(new BlockLotRequest { Lot = lot.Name, Reason = "crack", Metadata = Metadata() });
+
+            var filter = new Manufacturing.Integration.V1.DeadLetterFilter { Connector = "odoo-test", Workflow = "quality-holds", ErrorContains = "quality team" };
+            DeadLetter? dead = null;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (dead is null)
+            {
+                dead = (await Operator.ListDeadLettersAsync(new ListDeadLettersRequest { Filter = filter, PageSize = 500 })).DeadLetters.FirstOrDefault(d => d.Resource == lot.Name);
+                Assert.True(dead is not null || DateTime.UtcNow < deadline, "no dead letter within 60 s");
+                await Task.Delay(100);
+            }
+
+            var attempt = Assert.Single(dead.Attempts);
+            Assert.False(attempt.Transient);
+            Assert.Contains("odoo.exceptions.ValidationError: No quality team found", attempt.Error);
+            Assert.Equal("LotBlocked", dead.EventType);
+            Assert.Equal("crack", dead.Data["reason"]);
+            Assert.Empty(suite.Odoo.AlertsAboutLot(lotId));
+            Assert.Equal(dead, (await Operator.GetDeadLetterAsync(new GetDeadLetterRequest { Name = dead.Name })).DeadLetter);
+
+            // The cause is fixed in Odoo; the operator replays the one dead letter.
+            suite.Odoo.RefuseAlerts = null;
+            var replayed = await Operator.ReplayDeadLettersAsync(new ReplayDeadLettersRequest { Names = { dead.Name } });
+
+            Assert.Equal([dead.Name], replayed.Names);
+            await WaitAsync(() => suite.Odoo.AlertsAboutLot(lotId).Count > 0, "the replayed alert in Odoo");
+            var again = await Operator.ReplayDeadLettersAsync(new ReplayDeadLettersRequest { Names = { dead.Name } });
+            Assert.Empty(again.Names);
+            Assert.Single(suite.Odoo.AlertsFor(dead.EventId));
+            var gone = await Assert.ThrowsAsync<RpcException>(() => Operator.GetDeadLetterAsync(new GetDeadLetterRequest { Name = dead.Name }).ResponseAsync);
+            Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+        }
+        finally
+        {
+            suite.Odoo.RefuseAlerts = null;
+        }
+    }
+
+    [Fact]
+    public async Task Dead_letter_calls_with_bad_input_are_invalid_argument_and_need_the_operator()
+    {
+        var noReason = await Assert.ThrowsAsync<RpcException>(() => Operator.DiscardDeadLetterAsync(new DiscardDeadLetterRequest { Name = "deadLetters/1" }).ResponseAsync);
+        var badName = await Assert.ThrowsAsync<RpcException>(() => Operator.GetDeadLetterAsync(new GetDeadLetterRequest { Name = "letters/x" }).ResponseAsync);
+        var both = await Assert.ThrowsAsync<RpcException>(() => Operator.ReplayDeadLettersAsync(new ReplayDeadLettersRequest()).ResponseAsync);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => Operator.DiscardDeadLetterAsync(new DiscardDeadLetterRequest { Name = "deadLetters/999999999", Reason = "test" }).ResponseAsync);
+        var mes = await Assert.ThrowsAsync<RpcException>(() =>
+            new IntegrationService.IntegrationServiceClient(suite.As("mes")).ListDeadLettersAsync(new ListDeadLettersRequest()).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, noReason.StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, badName.StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, both.StatusCode);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, mes.StatusCode);
+    }
+}
