@@ -88,6 +88,11 @@ public sealed class ResilientAdapter : IErpAdapter, IDisposable
         {
             throw new ErpException("The circuit is open: the ERP failed too often recently; not called.", transient: true, open) { CircuitOpen = true };
         }
+        catch (Exception unexpected) when (unexpected is not (ErpException or OperationCanceledException))
+        {
+            // An answer the adapter could not use (a mapping or protocol bug): a dead letter to look at, not a loop of retries.
+            throw new ErpException($"The adapter failed on the ERP's answer: {unexpected.Message}", transient: false, unexpected);
+        }
         finally
         {
             _concurrency.Release();

@@ -244,7 +244,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The dead letters matching <paramref name="filter"/>, newest death first, a page after <paramref name="afterId"/> (0: the first).</summary>
+    /// <summary>The dead letters matching <paramref name="filter"/>, most recently routed first, a page after <paramref name="afterId"/> (0: the first).</summary>
     public async Task<IReadOnlyList<Delivery>> DeadLettersAsync(DeadLetterFilter filter, int limit, long afterId, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"""

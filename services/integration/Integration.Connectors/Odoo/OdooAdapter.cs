@@ -48,7 +48,7 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IE
         }
 
         var production = found[0]!;
-        var id = production["id"]!.GetValue<long>();
+        var id = Id(production["id"]);
         var receipt = new DeliveryReceipt($"mrp.production/{id.ToString(CultureInfo.InvariantCulture)}");
         switch (production["state"]?.GetValue<string>())
         {
@@ -94,7 +94,7 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IE
         }, cancellationToken) as JsonArray ?? [];
         if (existing.Count > 0)
         {
-            return new DeliveryReceipt($"quality.alert/{existing[0]!["id"]!.GetValue<long>().ToString(CultureInfo.InvariantCulture)}");
+            return new DeliveryReceipt($"quality.alert/{Id(existing[0]!["id"]).ToString(CultureInfo.InvariantCulture)}");
         }
 
         var lots = await odoo.CallAsync("stock.lot", "search_read", new JsonObject
@@ -112,20 +112,20 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IE
         };
         if (lots.Count > 0)
         {
-            values["lot_id"] = lots[0]!["id"]!.GetValue<long>();
+            values["lot_id"] = Id(lots[0]!["id"]);
             if (lots[0]!["product_id"] is JsonArray product && product.Count > 0)
             {
-                values["product_id"] = product[0]!.GetValue<long>();
+                values["product_id"] = Id(product[0]);
             }
         }
 
         var created = await odoo.CallAsync("quality.alert", "create", new JsonObject { ["vals_list"] = new JsonArray(values) }, cancellationToken);
-        var id = created switch
-        {
-            JsonArray { Count: > 0 } ids => ids[0]!.GetValue<long>(),
-            JsonValue single => single.GetValue<long>(),
-            _ => throw new ErpException("Odoo's create answered without an id.", transient: false),
-        };
+        var id = Id(created is JsonArray { Count: > 0 } ids ? ids[0] : created);
         return new DeliveryReceipt($"quality.alert/{id.ToString(CultureInfo.InvariantCulture)}");
     }
+
+    // A record id as Odoo answers it (a JSON integer); anything else is an answer the adapter cannot use.
+    private static long Id(JsonNode? node) => node is JsonValue value && (value.TryGetValue<long>(out var id) || (value.TryGetValue<int>(out var small) && (id = small) > 0))
+        ? id
+        : throw new ErpException($"Odoo answered {node?.ToJsonString() ?? "nothing"} where a record id belongs.", transient: false);
 }
