@@ -152,4 +152,86 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
         Assert.Equal(StatusCode.NotFound, missing.StatusCode);
         Assert.Equal(StatusCode.PermissionDenied, mes.StatusCode);
     }
+
+    private async Task<Manufacturing.Integration.V1.Connector> ConnectorAsync() =>
+        (await Operator.ListConnectorsAsync(new ListConnectorsRequest())).Connectors.Single(c => c.Name == "connectors/odoo-test");
+
+    private async Task<string[]> CompletedOrdersAsync(int count)
+    {
+        var ids = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            ids[i] = Unique("WO");
+            suite.Odoo.AddProduction(ids[i], 25);
+            var order = (await Erp.ReleaseProductionOrderAsync(Release(ids[i]))).ProductionOrder.Name;
+            await CompleteAsync(order, "0010", "25", "0");
+            await CompleteAsync(order, "0020", "25", "0");
+        }
+
+        return ids;
+    }
+
+    private void AssertCompletedOnce(IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            var production = suite.Odoo.Production(id)!;
+            Assert.Equal(("done", 1, 1), (production["state"]!.GetValue<string>(), production["marked_done"]!.GetValue<int>(), production["mark_done_calls"]!.GetValue<int>()));
+        }
+    }
+
+    [Fact]
+    public async Task With_odoo_down_for_a_while_the_circuit_opens_the_backlog_grows_and_drains_once_when_it_returns()
+    {
+        suite.Odoo.FailNext(int.MaxValue);
+        string[] ids;
+        try
+        {
+            ids = await CompletedOrdersAsync(5);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            Manufacturing.Integration.V1.Connector connector;
+            while ((connector = await ConnectorAsync()) is not { Circuit: "open", Backlog: >= 5 })
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the circuit did not open with the backlog held: {connector}");
+                await Task.Delay(100);
+            }
+
+            Assert.NotEmpty(connector.LastError);
+            Assert.All(ids, id => Assert.NotEqual("done", suite.Odoo.Production(id)!["state"]!.GetValue<string>()));
+        }
+        finally
+        {
+            suite.Odoo.FailNext(0);
+        }
+
+        await WaitAsync(() => ids.All(id => suite.Odoo.Production(id)!["state"]!.GetValue<string>() == "done"), "the backlog draining");
+        AssertCompletedOnce(ids);
+    }
+
+    [Fact]
+    public async Task The_integration_host_killed_with_deliveries_pending_and_restarted_posts_each_once()
+    {
+        suite.Odoo.FailNext(int.MaxValue);
+        string[] ids;
+        try
+        {
+            ids = await CompletedOrdersAsync(3);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while ((await ConnectorAsync()).Backlog < 3)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the deliveries were not queued");
+                await Task.Delay(100);
+            }
+
+            suite.Host("integration").Kill();
+        }
+        finally
+        {
+            suite.Odoo.FailNext(0);
+        }
+
+        suite.Host("integration").Start();
+        await WaitAsync(() => ids.All(id => suite.Odoo.Production(id)!["state"]!.GetValue<string>() == "done"), "delivery after the restart");
+        AssertCompletedOnce(ids);
+    }
 }

@@ -191,6 +191,7 @@ internal sealed partial class ConnectorGrain(IntegrationRuntime runtime, ILogger
         {
             // Not an attempt: the ERP was not called. The delivery goes back, unchanged, and the connector pauses for the break.
             _pausedUntil = DateTimeOffset.UtcNow + connector.Adapter.BreakDuration;
+            _lastError = e.Message;
             await runtime.Store!.ReleaseAsync([delivery.Id], cancellationToken);
         }
         catch (ErpException e)

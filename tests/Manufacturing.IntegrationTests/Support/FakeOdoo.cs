@@ -65,7 +65,11 @@ public sealed class FakeOdoo : IAsyncDisposable
     public long AddProduction(string name, decimal quantity)
     {
         var id = Interlocked.Increment(ref _nextId);
-        _productions[id] = new JsonObject { ["id"] = id, ["name"] = name, ["state"] = "confirmed", ["qty_producing"] = 0m, ["product_qty"] = quantity, ["marked_done"] = 0 };
+        _productions[id] = new JsonObject
+        {
+            ["id"] = id, ["name"] = name, ["state"] = "confirmed", ["qty_producing"] = 0m, ["product_qty"] = quantity,
+            ["marked_done"] = 0, ["mark_done_calls"] = 0,
+        };
         return id;
     }
 
@@ -80,7 +84,7 @@ public sealed class FakeOdoo : IAsyncDisposable
     public IReadOnlyList<JsonObject> AlertsAboutLot(string lotId) =>
         [.. _alerts.Values.Where(a => a["title"]?.GetValue<string>() == $"Lot {lotId} blocked")];
 
-    /// <summary>Makes the next <paramref name="calls"/> calls fail with 503 (Odoo down or restarting).</summary>
+    /// <summary>Makes the next <paramref name="calls"/> calls fail with 503 (Odoo down or restarting); 0 brings it back.</summary>
     public void FailNext(int calls) => Volatile.Write(ref _unavailable, calls);
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
@@ -159,6 +163,7 @@ public sealed class FakeOdoo : IAsyncDisposable
             var production = _productions[id];
             lock (production)
             {
+                production["mark_done_calls"] = production["mark_done_calls"]!.GetValue<int>() + 1;
                 if (production["state"]!.GetValue<string>() == "done")
                 {
                     return Error(422, "odoo.exceptions.UserError", "The production order is already done.");
