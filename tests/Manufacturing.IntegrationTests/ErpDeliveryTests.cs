@@ -23,23 +23,28 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
 
     private IntegrationService.IntegrationServiceClient Operator => new(suite.As("sre", "read"));
 
-    private async Task CompleteAsync(string order, string operation, string good, string scrap)
+    private async Task<long> CompleteAsync(string order, string operation, string good, string scrap)
     {
         try
         {
             await Mes.StartOperationAsync(new StartOperationRequest { ProductionOrder = order, OperationId = operation, Metadata = Metadata() });
-            await Mes.CompleteOperationAsync(new CompleteOperationRequest
+            return (await Mes.CompleteOperationAsync(new CompleteOperationRequest
             {
                 ProductionOrder = order, OperationId = operation, Metadata = Metadata(),
                 GoodQuantity = new Quantity { Value = good, UnitOfMeasure = "EA" }, ScrapQuantity = new Quantity { Value = scrap, UnitOfMeasure = "EA" },
                 ScrapReason = scrap == "0" ? "" : "PAINT_RUN",
-            });
+            })).ProductionOrder.Version;
         }
         catch (RpcException e)
         {
             Assert.Fail($"{e.Status}: {e.GetRpcStatus()}");
+            throw;
         }
     }
+
+    // The header text the SAP adapter marks a material document with: "MFG" and 22 hex digits of the event id's SHA-256.
+    private static string SapHeaderText(string eventId) =>
+        "MFG" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(eventId)))[..22];
 
     private static async Task WaitAsync(Func<bool> done, string what)
     {
@@ -52,19 +57,27 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
     }
 
     [Fact]
-    public async Task A_completed_order_is_marked_done_in_odoo_once_with_its_good_quantity()
+    public async Task A_plant_completion_arrives_in_both_erps_once_marked_done_in_odoo_and_received_in_sap()
     {
         var orderId = Unique("WO");
         suite.Odoo.AddProduction(orderId, 25);
         var order = (await Erp.ReleaseProductionOrderAsync(Release(orderId))).ProductionOrder.Name;
 
         await CompleteAsync(order, "0010", "25", "0");
-        await CompleteAsync(order, "0020", "24", "1");
+        var version = await CompleteAsync(order, "0020", "24", "1");
 
         await WaitAsync(() => suite.Odoo.Production(orderId)?["state"]?.GetValue<string>() == "done", "the order's completion in Odoo");
         var production = suite.Odoo.Production(orderId)!;
         Assert.Equal(24m, production["qty_producing"]!.GetValue<decimal>());
         Assert.Equal(1, production["marked_done"]!.GetValue<int>());
+        var headerText = SapHeaderText($"production_order/P100/{orderId}/{version}/0");
+        await WaitAsync(() => suite.Sap.Documents(headerText).Count > 0, "the goods receipt in SAP");
+        var document = Assert.Single(suite.Sap.Documents(headerText));
+        var item = document["to_MaterialDocumentItem"]!["results"]![0]!;
+        Assert.Equal("02", document["GoodsMovementCode"]!.GetValue<string>());
+        Assert.Equal(("101", "F", orderId, "1010", "BIKE-26", "24", "EA"), (item["GoodsMovementType"]!.GetValue<string>(), item["GoodsMovementRefDocType"]!.GetValue<string>(),
+            item["ManufacturingOrder"]!.GetValue<string>(), item["Plant"]!.GetValue<string>(), item["Material"]!.GetValue<string>(),
+            item["QuantityInEntryUnit"]!.GetValue<string>(), item["EntryUnit"]!.GetValue<string>()));
         var connector = Assert.Single((await Operator.ListConnectorsAsync(new ListConnectorsRequest())).Connectors, c => c.Name == "connectors/odoo-test");
         Assert.Contains("production-completion: real-time", connector.Workflows);
         Assert.Equal("closed", connector.Circuit);
@@ -232,5 +245,22 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
         suite.Host("integration").Start();
         await WaitAsync(() => ids.All(id => suite.Odoo.Production(id)!["state"]!.GetValue<string>() == "done"), "delivery after the restart");
         AssertCompletedOnce(ids);
+    }
+
+    [Fact]
+    public async Task An_expired_sap_session_gets_a_new_csrf_token_and_the_goods_receipt_is_posted_once()
+    {
+        var orderId = Unique("WO");
+        var order = (await Erp.ReleaseProductionOrderAsync(Release(orderId))).ProductionOrder.Name;
+        await CompleteAsync(order, "0010", "25", "0");
+        var rejectedBefore = suite.Sap.RejectedPosts;
+        suite.Sap.ExpireSessions();
+
+        var version = await CompleteAsync(order, "0020", "25", "0");
+
+        var headerText = SapHeaderText($"production_order/P100/{orderId}/{version}/0");
+        await WaitAsync(() => suite.Sap.Documents(headerText).Count > 0, "the goods receipt in SAP after the session expired");
+        Assert.Single(suite.Sap.Documents(headerText));
+        Assert.True(suite.Sap.RejectedPosts > rejectedBefore, "the expired token was not refused (the test proves nothing)");
     }
 }

@@ -53,6 +53,15 @@ public sealed partial record ConnectorOptions
     /// <summary>Odoo: the field that carries our event id on the records the adapter creates (add it as a Char field, indexed). Default <c>x_mfg_event_id</c>.</summary>
     public string ReferenceField { get; init; } = "x_mfg_event_id";
 
+    /// <summary>SAP: each plant's SAP plant code (<c>SapPlants__P200=1010</c>).</summary>
+    public Dictionary<string, string> SapPlants { get; init; } = [];
+
+    /// <summary>SAP: the storage location goods receipts post to. Default <c>0001</c>.</summary>
+    public string StorageLocation { get; init; } = "0001";
+
+    /// <summary>SAP: the client (<c>sap-client</c>), when the system has several.</summary>
+    public string SapClient { get; init; } = "";
+
     /// <summary>The secret, from the file or the setting.</summary>
     public string ReadSecret() => SecretFile is { Length: > 0 } file ? File.ReadAllText(file).Trim() : Secret ?? "";
 
@@ -65,10 +74,14 @@ public sealed partial record ConnectorOptions
             throw new InvalidOperationException($"{at}: a connector name is 1 to 32 of a-z, 0-9 and -.");
         }
 
-        if ((Kind, Protocol) is not ("odoo", "json2" or "jsonrpc"))
+        if ((Kind, Protocol) is not (("odoo", "json2" or "jsonrpc") or ("sap", "odata")))
         {
-            // The SAP adapter (OData V2) is the next step of the connector work; until it lands, a sap connector is refused here.
-            throw new InvalidOperationException($"{at}__Kind / __Protocol must be odoo with json2 or jsonrpc (the SAP adapter is not part of this build).");
+            throw new InvalidOperationException($"{at}__Kind / __Protocol must be odoo with json2 or jsonrpc, or sap with odata.");
+        }
+
+        if (Kind == "sap" && (Login.Length == 0 || Plants.Any(p => !SapPlants.ContainsKey(p))))
+        {
+            throw new InvalidOperationException($"{at}: SAP needs __Login (the communication user) and __SapPlants__{{plant}} (SAP's plant code) for every plant it serves.");
         }
 
         if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))

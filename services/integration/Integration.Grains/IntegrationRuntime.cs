@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Manufacturing.Grains;
 using Manufacturing.Integration.Connectors;
 using Manufacturing.Integration.Connectors.Odoo;
+using Manufacturing.Integration.Connectors.Sap;
 using Manufacturing.Integration.Domain;
 using Microsoft.Extensions.Configuration;
 
@@ -56,8 +57,10 @@ public sealed class IntegrationRuntime : IDisposable
 
             var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
             _clients.Add(http);
-            IOdooClient client = options.Protocol == "jsonrpc" ? new OdooJsonRpcClient(http, options) : new OdooJson2Client(http, options);
-            connectors[options.Name] = new Connector(options, new ResilientAdapter(new OdooAdapter(client, options), options));
+            IErpAdapter adapter = options.Kind == "sap"
+                ? new SapAdapter(new SapODataClient(http, options), options)
+                : new OdooAdapter(options.Protocol == "jsonrpc" ? new OdooJsonRpcClient(http, options) : new OdooJson2Client(http, options), options);
+            connectors[options.Name] = new Connector(options, new ResilientAdapter(adapter, options));
         }
 
         if (connectors.Count > 0 && store is null)

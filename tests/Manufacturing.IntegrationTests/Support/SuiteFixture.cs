@@ -128,10 +128,14 @@ public sealed class SuiteFixture : IAsyncLifetime
     /// <summary>The Odoo the suite's integration host delivers plant P100's events to (connector <c>odoo-test</c>, JSON-2).</summary>
     public FakeOdoo Odoo { get; private set; } = null!;
 
+    /// <summary>The SAP the suite's integration host also delivers to (connector <c>sap-test</c>, OData V2, plants P100 and P200).</summary>
+    public FakeSap Sap { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         ConnectionString = await PostgresServer.CreateTestDatabaseAsync("suite");
         Odoo = await FakeOdoo.StartAsync();
+        Sap = await FakeSap.StartAsync();
         await File.WriteAllTextAsync(PublicKeyFile, Tokens.PublicKeyPem);
         using (var forwarding = System.Security.Cryptography.RSA.Create(2048))
         {
@@ -188,6 +192,18 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["Integration__Connectors__odoo-test__Timeout"] = "00:00:05",
                 ["Integration__Connectors__odoo-test__BreakDuration"] = "00:00:02",
                 ["Integration__Connectors__odoo-test__MaxAttempts"] = "4",
+                // SAP runs centrally (finance) for both plants: completions post goods receipts there too.
+                ["Integration__Connectors__sap-test__Kind"] = "sap",
+                ["Integration__Connectors__sap-test__Protocol"] = "odata",
+                ["Integration__Connectors__sap-test__BaseUrl"] = Sap.Address.ToString(),
+                ["Integration__Connectors__sap-test__Login"] = FakeSap.User,
+                ["Integration__Connectors__sap-test__Secret"] = FakeSap.Password,
+                ["Integration__Connectors__sap-test__Plants__0"] = "P100",
+                ["Integration__Connectors__sap-test__Plants__1"] = "P200",
+                ["Integration__Connectors__sap-test__SapPlants__P100"] = "1010",
+                ["Integration__Connectors__sap-test__SapPlants__P200"] = "1020",
+                ["Integration__Connectors__sap-test__Timeout"] = "00:00:05",
+                ["Integration__Connectors__sap-test__BreakDuration"] = "00:00:02",
             });
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__Destinations__{name}-1__Address"] = $"http://127.0.0.1:{grpc}";
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__HealthCheck__Active__Interval"] = "00:00:01";
@@ -289,6 +305,11 @@ public sealed class SuiteFixture : IAsyncLifetime
         if (Odoo is not null)
         {
             await Odoo.DisposeAsync();
+        }
+
+        if (Sap is not null)
+        {
+            await Sap.DisposeAsync();
         }
 
         Gateway?.Dispose();
