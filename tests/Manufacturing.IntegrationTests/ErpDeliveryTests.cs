@@ -263,4 +263,30 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
         Assert.Single(suite.Sap.Documents(headerText));
         Assert.True(suite.Sap.RejectedPosts > rejectedBefore, "the expired token was not refused (the test proves nothing)");
     }
+
+    [Fact]
+    public async Task Over_odoo_json_rpc_a_completed_order_of_plant_p200_is_marked_done_once()
+    {
+        var orderId = Unique("WO");
+        suite.Odoo.AddProduction(orderId, 25);
+        var release = Release(orderId);
+        release.Parent = "plants/P200";
+        var order = (await new ShopFloorService.ShopFloorServiceClient(suite.As("sap")).ReleaseProductionOrderAsync(release)).ProductionOrder.Name;
+        var mes = new ShopFloorService.ShopFloorServiceClient(suite.As("mes:P200"));
+        var rpcBefore = suite.Odoo.RpcCalls;
+
+        foreach (var operation in new[] { "0010", "0020" })
+        {
+            await mes.StartOperationAsync(new StartOperationRequest { ProductionOrder = order, OperationId = operation, Metadata = Metadata() });
+            await mes.CompleteOperationAsync(new CompleteOperationRequest
+            {
+                ProductionOrder = order, OperationId = operation, Metadata = Metadata(),
+                GoodQuantity = new Quantity { Value = "25", UnitOfMeasure = "EA" }, ScrapQuantity = new Quantity { Value = "0", UnitOfMeasure = "EA" },
+            });
+        }
+
+        await WaitAsync(() => suite.Odoo.Production(orderId)?["state"]?.GetValue<string>() == "done", "the order's completion in Odoo over JSON-RPC");
+        AssertCompletedOnce([orderId]);
+        Assert.True(suite.Odoo.RpcCalls >= rpcBefore + 3, "the completion did not travel over JSON-RPC");
+    }
 }

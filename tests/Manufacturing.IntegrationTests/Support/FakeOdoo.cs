@@ -21,6 +21,11 @@ public sealed class FakeOdoo : IAsyncDisposable
     /// <summary>The API key the fake accepts.</summary>
     public const string ApiKey = "fake-odoo-api-key";
 
+    /// <summary>The database and bot login JSON-RPC callers must name.</summary>
+    public const string Database = "fake", Login = "mfg-bot";
+
+    private const long BotUid = 2;
+
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<long, JsonObject> _productions = new();
     private readonly ConcurrentDictionary<long, JsonObject> _alerts = new();
@@ -48,6 +53,7 @@ public sealed class FakeOdoo : IAsyncDisposable
         var app = builder.Build();
         var fake = new FakeOdoo(app) { Address = new Uri($"http://127.0.0.1:{port}") };
         app.MapPost("/json/2/{model}/{method}", fake.HandleAsync);
+        app.MapPost("/jsonrpc", (Delegate)fake.HandleRpcAsync);
         await app.StartAsync();
 
         // It answers before anyone relies on it: a call without a key is refused with 401.
@@ -114,18 +120,103 @@ public sealed class FakeOdoo : IAsyncDisposable
             return Error(400, "werkzeug.exceptions.BadRequest", "The body is not JSON.");
         }
 
+        var answer = Invoke(model, method, body);
+        return answer.ErrorName is null ? Json(answer.Result) : Error(answer.Status, answer.ErrorName, answer.ErrorMessage!);
+    }
+
+    /// <summary>
+    /// Odoo 16–18's JSON-RPC: <c>common.login</c> (a wrong login or key answers <c>false</c>, not an
+    /// error) and <c>object.execute_kw(db, uid, key, model, method, args, kwargs)</c>, every answer
+    /// HTTP 200, errors as <c>{"error": {"code": 200, "message": "Odoo Server Error", "data": {…}}}</c>.
+    /// </summary>
+    private async Task<IResult> HandleRpcAsync(HttpContext context)
+    {
+        var call = (JsonObject)(await JsonNode.ParseAsync(context.Request.Body))!;
+        var id = call["id"]?.DeepClone();
+        var service = call["params"]?["service"]?.GetValue<string>();
+        var method = call["params"]?["method"]?.GetValue<string>();
+        var args = call["params"]?["args"] as JsonArray ?? [];
+        if (Interlocked.Decrement(ref _unavailable) >= 0)
+        {
+            return Error(503, "werkzeug.exceptions.ServiceUnavailable", "Service Unavailable");
+        }
+
+        Interlocked.Exchange(ref _unavailable, 0);
+        Interlocked.Increment(ref _rpcCalls);
+        if ((service, method) == ("common", "login"))
+        {
+            var valid = args.Count == 3 && args[0]?.GetValue<string>() == Database && args[1]?.GetValue<string>() == Login && args[2]?.GetValue<string>() == ApiKey;
+            return Rpc(id, valid ? JsonValue.Create(BotUid) : JsonValue.Create(false));
+        }
+
+        if ((service, method) != ("object", "execute_kw") || args.Count < 6)
+        {
+            return RpcError(id, 404, "werkzeug.exceptions.NotFound", $"{service}.{method} is not served");
+        }
+
+        if (args[0]?.GetValue<string>() != Database || args[1]?.GetValue<long>() != BotUid || args[2]?.GetValue<string>() != ApiKey)
+        {
+            return RpcError(id, 200, "odoo.exceptions.AccessDenied", "Access Denied");
+        }
+
+        var model = args[3]!.GetValue<string>();
+        var modelMethod = args[4]!.GetValue<string>();
+        var positional = args[5] as JsonArray ?? [];
+        var named = (JsonObject)(args.Count > 6 && args[6] is JsonObject kwargs ? kwargs.DeepClone() : new JsonObject());
+        if (modelMethod == "create" && positional.Count > 0)
+        {
+            named["vals_list"] = positional[0]!.DeepClone();
+        }
+        else if (positional.Count > 0)
+        {
+            named["ids"] = positional[0]!.DeepClone();
+        }
+
+        var answer = Invoke(model, modelMethod, named);
+        return answer.ErrorName is null ? Rpc(id, modelMethod == "create" && answer.Result is JsonArray { Count: 1 } one ? one[0]!.DeepClone() : answer.Result)
+            : RpcError(id, 200, answer.ErrorName, answer.ErrorMessage!);
+    }
+
+    /// <summary>JSON-RPC calls served (logins included).</summary>
+    public int RpcCalls => _rpcCalls;
+
+    private int _rpcCalls;
+
+    private sealed record Answer(int Status, JsonNode? Result, string? ErrorName = null, string? ErrorMessage = null);
+
+    private static Answer Ok(JsonNode? result) => new(200, result);
+
+    private static Answer Fail(int status, string name, string message) => new(status, null, name, message);
+
+    private Answer Invoke(string model, string method, JsonObject body)
+    {
         _calls.AddOrUpdate($"{model}.{method}", 1, (_, n) => n + 1);
         return (model, method) switch
         {
-            ("mrp.production", "search_read") => Json(Search(_productions.Values, body)),
+            ("mrp.production", "search_read") => Ok(Search(_productions.Values, body)),
             ("mrp.production", "write") => Write(body),
             ("mrp.production", "button_mark_done") => MarkDone(body),
-            ("stock.lot", "search_read") => Json(new JsonArray()),
-            ("quality.alert", "search_read") => Json(Search(_alerts.Values, body)),
+            ("stock.lot", "search_read") => Ok(new JsonArray()),
+            ("quality.alert", "search_read") => Ok(Search(_alerts.Values, body)),
             ("quality.alert", "create") => CreateAlert(body),
-            _ => Error(404, "werkzeug.exceptions.NotFound", $"the model '{model}' has no method '{method}'"),
+            _ => Fail(404, "werkzeug.exceptions.NotFound", $"the model '{model}' has no method '{method}'"),
         };
     }
+
+    private static IResult Rpc(JsonNode? id, JsonNode? result) =>
+        Results.Content(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["result"] = result }.ToJsonString(), "application/json");
+
+    private static IResult RpcError(JsonNode? id, int code, string name, string message) => Results.Content(new JsonObject
+    {
+        ["jsonrpc"] = "2.0",
+        ["id"] = id,
+        ["error"] = new JsonObject
+        {
+            ["code"] = code,
+            ["message"] = code == 404 ? "404: Not Found" : "Odoo Server Error",
+            ["data"] = new JsonObject { ["name"] = name, ["message"] = message, ["arguments"] = new JsonArray(message), ["context"] = new JsonObject(), ["debug"] = "Traceback …" },
+        },
+    }.ToJsonString(), "application/json");
 
     // Domains of the form [[field, "=", value]] (all the adapter sends).
     private static JsonArray Search(IEnumerable<JsonObject> records, JsonObject body)
@@ -135,13 +226,13 @@ public sealed class FakeOdoo : IAsyncDisposable
         return [.. records.Where(r => terms.All(t => r[t.Field]?.ToJsonString() == t.Value)).Take(limit).Select(r => (JsonNode)r.DeepClone())];
     }
 
-    private IResult Write(JsonObject body)
+    private Answer Write(JsonObject body)
     {
         foreach (var id in body["ids"]!.AsArray().Select(i => i!.GetValue<long>()))
         {
             if (!_productions.TryGetValue(id, out var production))
             {
-                return Error(404, "odoo.exceptions.MissingError", $"Record does not exist or has been deleted. (Record: mrp.production({id},))");
+                return Fail(404, "odoo.exceptions.MissingError", $"Record does not exist or has been deleted. (Record: mrp.production({id},))");
             }
 
             lock (production)
@@ -153,10 +244,10 @@ public sealed class FakeOdoo : IAsyncDisposable
             }
         }
 
-        return Json(JsonValue.Create(true));
+        return Ok(JsonValue.Create(true));
     }
 
-    private IResult MarkDone(JsonObject body)
+    private Answer MarkDone(JsonObject body)
     {
         foreach (var id in body["ids"]!.AsArray().Select(i => i!.GetValue<long>()))
         {
@@ -166,7 +257,7 @@ public sealed class FakeOdoo : IAsyncDisposable
                 production["mark_done_calls"] = production["mark_done_calls"]!.GetValue<int>() + 1;
                 if (production["state"]!.GetValue<string>() == "done")
                 {
-                    return Error(422, "odoo.exceptions.UserError", "The production order is already done.");
+                    return Fail(422, "odoo.exceptions.UserError", "The production order is already done.");
                 }
 
                 production["state"] = "done";
@@ -174,14 +265,14 @@ public sealed class FakeOdoo : IAsyncDisposable
             }
         }
 
-        return Json(JsonValue.Create(true));
+        return Ok(JsonValue.Create(true));
     }
 
-    private IResult CreateAlert(JsonObject body)
+    private Answer CreateAlert(JsonObject body)
     {
         if (RefuseAlerts is { } refusal)
         {
-            return Error(422, "odoo.exceptions.ValidationError", refusal);
+            return Fail(422, "odoo.exceptions.ValidationError", refusal);
         }
 
         var ids = new JsonArray();
@@ -194,7 +285,7 @@ public sealed class FakeOdoo : IAsyncDisposable
             ids.Add(id);
         }
 
-        return Json(ids);
+        return Ok(ids);
     }
 
     private static IResult Json(JsonNode? node) => Results.Content(node?.ToJsonString() ?? "null", "application/json");

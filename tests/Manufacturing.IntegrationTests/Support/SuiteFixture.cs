@@ -192,6 +192,15 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["Integration__Connectors__odoo-test__Timeout"] = "00:00:05",
                 ["Integration__Connectors__odoo-test__BreakDuration"] = "00:00:02",
                 ["Integration__Connectors__odoo-test__MaxAttempts"] = "4",
+                // Plant P200's shop floor runs an Odoo 17, reached over JSON-RPC (the same fake serves /jsonrpc).
+                ["Integration__Connectors__odoo-rpc__Kind"] = "odoo",
+                ["Integration__Connectors__odoo-rpc__Protocol"] = "jsonrpc",
+                ["Integration__Connectors__odoo-rpc__BaseUrl"] = Odoo.Address.ToString(),
+                ["Integration__Connectors__odoo-rpc__Database"] = FakeOdoo.Database,
+                ["Integration__Connectors__odoo-rpc__Login"] = FakeOdoo.Login,
+                ["Integration__Connectors__odoo-rpc__Secret"] = FakeOdoo.ApiKey,
+                ["Integration__Connectors__odoo-rpc__Plants__0"] = "P200",
+                ["Integration__Connectors__odoo-rpc__Workflows__0"] = "production-completion",
                 // SAP runs centrally (finance) for both plants: completions post goods receipts there too.
                 ["Integration__Connectors__sap-test__Kind"] = "sap",
                 ["Integration__Connectors__sap-test__Protocol"] = "odata",
