@@ -87,18 +87,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                events.Add((reader.GetInt64(0), new IntegrationEvent
-                {
-                    EventId = reader.GetString(1),
-                    EventType = reader.GetString(2),
-                    AggregateType = reader.GetString(3),
-                    AggregateKey = reader.GetString(4),
-                    Plant = reader.GetString(5),
-                    AggregateVersion = reader.GetInt64(6),
-                    OccurredAt = reader.GetFieldValue<DateTimeOffset>(7),
-                    CorrelationId = reader.GetString(8),
-                    Data = Data(reader.GetString(9)),
-                }));
+                events.Add((reader.GetInt64(0), ReadEvent(reader, 1)));
             }
         }
 
@@ -341,23 +330,27 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
     private static ImmutableDictionary<string, string> Data(string json) =>
         (JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? []).ToImmutableDictionary(StringComparer.Ordinal);
 
+    // The event's columns, in the order both tables' queries select them, starting at `first`:
+    // event_id, event_type, aggregate_type, aggregate_key, plant, aggregate_version, occurred_at, correlation_id, data.
+    private static IntegrationEvent ReadEvent(NpgsqlDataReader reader, int first) => new()
+    {
+        EventId = reader.GetString(first),
+        EventType = reader.GetString(first + 1),
+        AggregateType = reader.GetString(first + 2),
+        AggregateKey = reader.GetString(first + 3),
+        Plant = reader.GetString(first + 4),
+        AggregateVersion = reader.GetInt64(first + 5),
+        OccurredAt = reader.GetFieldValue<DateTimeOffset>(first + 6),
+        CorrelationId = reader.GetString(first + 7),
+        Data = Data(reader.GetString(first + 8)),
+    };
+
     private static Delivery Read(NpgsqlDataReader reader) => new()
     {
         Id = reader.GetInt64(0),
         Connector = reader.GetString(1),
         Workflow = reader.GetString(2),
-        Event = new IntegrationEvent
-        {
-            EventId = reader.GetString(3),
-            EventType = reader.GetString(4),
-            AggregateType = reader.GetString(5),
-            AggregateKey = reader.GetString(6),
-            Plant = reader.GetString(7),
-            AggregateVersion = reader.GetInt64(8),
-            OccurredAt = reader.GetFieldValue<DateTimeOffset>(9),
-            CorrelationId = reader.GetString(10),
-            Data = Data(reader.GetString(11)),
-        },
+        Event = ReadEvent(reader, 3),
         Status = reader.GetString(12),
         Attempts = reader.GetInt32(13),
         Errors = [.. (JsonSerializer.Deserialize<List<JsonElement>>(reader.GetString(14)) ?? []).Select(e => new DeliveryError(

@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 
 namespace Manufacturing.IntegrationTests.Support;
 
@@ -44,14 +41,8 @@ public sealed class FakeOdoo : IAsyncDisposable
     /// <summary>Starts the fake on a free loopback port.</summary>
     public static async Task<FakeOdoo> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        // Nothing from the test folder's appsettings.json (the gateway's is copied there, with its ports).
-        var port = Ports.Next();
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" });
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeOdoo(app) { Address = new Uri($"http://127.0.0.1:{port}") };
+        var (app, address) = LoopbackApp.Create();
+        var fake = new FakeOdoo(app) { Address = address };
         app.MapPost("/json/2/{model}/{method}", fake.HandleAsync);
         app.MapPost("/jsonrpc", (Delegate)fake.HandleRpcAsync);
         await app.StartAsync();

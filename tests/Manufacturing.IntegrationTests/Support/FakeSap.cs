@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 
 namespace Manufacturing.IntegrationTests.Support;
 
@@ -45,13 +42,8 @@ public sealed class FakeSap : IAsyncDisposable
     /// <summary>Starts the fake on a free loopback port.</summary>
     public static async Task<FakeSap> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        var port = Ports.Next();
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" });
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeSap(app) { Address = new Uri($"http://127.0.0.1:{port}") };
+        var (app, address) = LoopbackApp.Create();
+        var fake = new FakeSap(app) { Address = address };
         app.MapGet("/sap/opu/odata/sap/API_MATERIAL_DOCUMENT_SRV/{**path}", fake.Get);
         app.MapPost("/sap/opu/odata/sap/API_MATERIAL_DOCUMENT_SRV/A_MaterialDocumentHeader", (Delegate)fake.PostAsync);
         await app.StartAsync();
