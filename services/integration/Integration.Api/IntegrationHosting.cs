@@ -15,8 +15,9 @@ internal static partial class IntegrationHosting
     public static WebApplicationBuilder AddIntegrationDelivery(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString("Orleans");
-        var store = string.IsNullOrWhiteSpace(connectionString) ? null : new DeliveryStore(NpgsqlDataSource.Create(connectionString));
-        builder.Services.AddSingleton(new IntegrationRuntime(builder.Configuration, store));
+        var dataSource = string.IsNullOrWhiteSpace(connectionString) ? null : NpgsqlDataSource.Create(connectionString);
+        builder.Services.AddSingleton(new IntegrationRuntime(builder.Configuration,
+            dataSource is null ? null : new DeliveryStore(dataSource), dataSource is null ? null : new ReconciliationStore(dataSource)));
         builder.Services.AddHostedService<RouterStarter>();
         return builder;
     }

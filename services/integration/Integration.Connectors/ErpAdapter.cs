@@ -28,3 +28,17 @@ public sealed class ErpException(string message, bool transient, Exception? inne
     /// <summary>True when the ERP was not called because the circuit is open: not an attempt, the delivery just waits.</summary>
     public bool CircuitOpen { get; init; }
 }
+
+/// <summary>
+/// An adapter that can read back what the ERP holds for our records, for reconciliation: it answers,
+/// per record, the fields it compares (what the ERP should hold, given our record, and what it does
+/// hold), in our vocabulary. A record missing from the answer is one the ERP does not have.
+/// </summary>
+public interface IErpReconciler
+{
+    /// <summary>The aggregate types it reconciles (<c>production_order</c>, <c>lot</c>, …), with the workflows whose deliveries made them.</summary>
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Reconciled { get; }
+
+    /// <summary>What the ERP holds for <paramref name="records"/> (all of one aggregate type), by aggregate key.</summary>
+    Task<IReadOnlyDictionary<string, ErpRecord>> ReadAsync(IReadOnlyList<OurRecord> records, CancellationToken cancellationToken);
+}

@@ -14,9 +14,10 @@ namespace Manufacturing.Integration.Connectors;
 /// that opens when half the calls of the last 30 s failed (at least 4), for
 /// <see cref="ConnectorOptions.BreakDuration"/>, so a sick ERP is left alone. Business refusals are
 /// never retried here. What still fails comes out as an <see cref="ErpException"/>; the dispatcher
-/// then schedules the next durable attempt or makes a dead letter.
+/// then schedules the next durable attempt or makes a dead letter. Reconciliation's reads go through
+/// the same pipeline, so they too leave a sick ERP alone.
 /// </summary>
-public sealed class ResilientAdapter : IErpAdapter, IDisposable
+public sealed class ResilientAdapter : IErpAdapter, IErpReconciler, IDisposable
 {
     private readonly IErpAdapter _inner;
     private readonly ResiliencePipeline _pipeline;
@@ -73,12 +74,25 @@ public sealed class ResilientAdapter : IErpAdapter, IDisposable
     public bool Supports(IntegrationEvent e) => _inner.Supports(e);
 
     /// <inheritdoc />
-    public async Task<DeliveryReceipt> DeliverAsync(IntegrationEvent e, CancellationToken cancellationToken)
+    public Task<DeliveryReceipt> DeliverAsync(IntegrationEvent e, CancellationToken cancellationToken) =>
+        RunAsync(token => _inner.DeliverAsync(e, token), cancellationToken);
+
+    /// <summary>What the adapter reconciles; none when it cannot read back.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Reconciled =>
+        _inner is IErpReconciler reconciler ? reconciler.Reconciled : new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, ErpRecord>> ReadAsync(IReadOnlyList<OurRecord> records, CancellationToken cancellationToken) =>
+        _inner is IErpReconciler reconciler
+            ? RunAsync(token => reconciler.ReadAsync(records, token), cancellationToken)
+            : throw new ErpException("This adapter cannot read the ERP back for reconciliation.", transient: false);
+
+    private async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         await _concurrency.WaitAsync(cancellationToken);
         try
         {
-            return await _pipeline.ExecuteAsync(async token => await _inner.DeliverAsync(e, token), cancellationToken);
+            return await _pipeline.ExecuteAsync(async token => await call(token), cancellationToken);
         }
         catch (TimeoutRejectedException timeout)
         {

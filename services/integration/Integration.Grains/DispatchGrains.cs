@@ -33,6 +33,7 @@ internal sealed partial class IntegrationRouterGrain(IntegrationRuntime runtime,
             foreach (var name in runtime.Connectors.Keys)
             {
                 await GrainFactory.GetGrain<IConnectorGrain>(name).Nudge();
+                await GrainFactory.GetGrain<IReconciliationGrain>(name).Start();
             }
         }
 

@@ -29,8 +29,10 @@ public sealed class IntegrationRuntime : IDisposable
     private readonly List<HttpClient> _clients = [];
 
     /// <summary>Reads and checks the configuration.</summary>
-    public IntegrationRuntime(IConfiguration configuration, DeliveryStore? store)
+    public IntegrationRuntime(IConfiguration configuration, DeliveryStore? store, ReconciliationStore? reconciliation = null)
     {
+        Reconciliation = ReconciliationSettings.From(configuration.GetSection("Integration:Reconciliation"));
+        ReconciliationStore = reconciliation;
         var workflows = WorkflowCatalog.Default;
         foreach (var section in configuration.GetSection("Integration:Workflows").GetChildren())
         {
@@ -87,6 +89,12 @@ public sealed class IntegrationRuntime : IDisposable
     /// <summary>The delivery store; null without PostgreSQL (then there are no connectors either).</summary>
     public DeliveryStore? Store { get; }
 
+    /// <summary>The reconciliation store; null without PostgreSQL.</summary>
+    public ReconciliationStore? ReconciliationStore { get; }
+
+    /// <summary>When and how far reconciliation looks.</summary>
+    public ReconciliationSettings Reconciliation { get; }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -100,6 +108,39 @@ public sealed class IntegrationRuntime : IDisposable
             client.Dispose();
         }
     }
+}
+
+/// <summary>
+/// Reconciliation's schedule and reach (<c>Integration:Reconciliation</c>): every
+/// <see cref="Interval"/> (default 1 hour, at least 1 minute: Orleans reminders), each connector
+/// compares up to <see cref="MaxRecords"/> records per aggregate type that it delivered within
+/// <see cref="Window"/> (default 7 days), most recent first.
+/// </summary>
+/// <param name="Interval">Between runs.</param>
+/// <param name="Window">How far back delivered records are checked.</param>
+/// <param name="MaxRecords">Records per aggregate type and run.</param>
+public sealed record ReconciliationSettings(TimeSpan Interval, TimeSpan Window, int MaxRecords)
+{
+    /// <summary>Reads the section; a value that cannot work stops the host, naming it.</summary>
+    public static ReconciliationSettings From(IConfigurationSection section)
+    {
+        var interval = Span(section, "Interval", TimeSpan.FromHours(1));
+        var window = Span(section, "Window", TimeSpan.FromDays(7));
+        var max = section["MaxRecords"] is { } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : 5000;
+        return interval < TimeSpan.FromMinutes(1)
+            ? throw new InvalidOperationException("Integration__Reconciliation__Interval must be at least 00:01:00 (Orleans reminders fire at most once a minute).")
+            : window <= TimeSpan.Zero
+                ? throw new InvalidOperationException("Integration__Reconciliation__Window must be positive.")
+                : max < 1
+                    ? throw new InvalidOperationException("Integration__Reconciliation__MaxRecords must be at least 1.")
+                    : new ReconciliationSettings(interval, window, max);
+    }
+
+    private static TimeSpan Span(IConfigurationSection section, string key, TimeSpan fallback) => section[key] is not { } text
+        ? fallback
+        : TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var span)
+            ? span
+            : throw new InvalidOperationException($"Integration__Reconciliation__{key} is not a time span (hh:mm:ss or d.hh:mm:ss): {text}.");
 }
 
 /// <summary>The integration service's meters and activity source (OpenTelemetry), per connector.</summary>
@@ -121,7 +162,11 @@ public static class IntegrationTelemetry
     public static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("mfg.integration.delivery.latency", unit: "s",
         description: "Time from the event at its source to its delivery at the ERP.");
 
+    /// <summary>Reconciliation runs by outcome (ok, failed).</summary>
+    public static readonly Counter<long> ReconciliationRuns = Meter.CreateCounter<long>("mfg.integration.reconciliation.runs", description: "Reconciliation runs by connector and outcome.");
+
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ConnectorState> States = new(StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> OpenDrifts = new(StringComparer.Ordinal);
 
     static IntegrationTelemetry()
     {
@@ -129,8 +174,13 @@ public static class IntegrationTelemetry
         Meter.CreateObservableGauge("mfg.integration.oldest_pending_age", () => Each(s => s.OldestPending is { } at ? (DateTimeOffset.UtcNow - at).TotalSeconds : 0.0), unit: "s",
             description: "Age of the oldest undelivered event per connector.");
         Meter.CreateObservableGauge("mfg.integration.dead_letters", () => Each(s => s.DeadLetters), description: "Dead letters per connector.");
+        Meter.CreateObservableGauge("mfg.integration.drifts", () => OpenDrifts.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("mfg.connector", d.Key))),
+            description: "Open differences between our records and the ERP's per connector, as the last reconciliation found them.");
         Meter.CreateObservableGauge("mfg.integration.circuit_open", () => Each(s => s.Circuit is "open" or "isolated" ? 1 : 0), description: "1 while a connector's circuit is open.");
     }
+
+    /// <summary>Records how many drifts a connector has open, for the gauge.</summary>
+    public static void ReportDrifts(string connector, long open) => OpenDrifts[connector] = open;
 
     /// <summary>Records what a connector's dispatcher last saw, for the gauges.</summary>
     public static void Report(string connector, ConnectorState state) => States[connector] = state;

@@ -259,3 +259,46 @@ public sealed record ConnectorState
     /// <summary>The last error, "" when the last attempt succeeded.</summary>
     [Id(5)] public string LastError { get; init; } = "";
 }
+
+/// <summary>
+/// One ERP connection's reconciliation, keyed by the connector's name: on a reminder (and on
+/// request) it compares our records that the connector delivered with what the ERP holds, and keeps
+/// the differences as drifts for review. Hosted by the integration silo. Runs never overlap.
+/// </summary>
+[Version(1), Alias("integration.IReconciliationGrain")]
+public interface IReconciliationGrain : IGrainWithStringKey
+{
+    /// <summary>Keeps the schedule (a reminder at the configured interval).</summary>
+    [Alias("Start")]
+    Task Start();
+
+    /// <summary>Reconciles now and returns what the run found.</summary>
+    [Alias("Run")]
+    Task<ReconciliationRun> Run();
+}
+
+/// <summary>What one reconciliation run of a connector did.</summary>
+[GenerateSerializer, Immutable, Alias("integration.ReconciliationRun")]
+public sealed record ReconciliationRun
+{
+    /// <summary>When it started.</summary>
+    [Id(0)] public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When it finished.</summary>
+    [Id(1)] public DateTimeOffset FinishedAt { get; init; }
+
+    /// <summary>Records compared.</summary>
+    [Id(2)] public int Checked { get; init; }
+
+    /// <summary>Differences seen (open ones seen again included).</summary>
+    [Id(3)] public int Found { get; init; }
+
+    /// <summary>Of which new.</summary>
+    [Id(4)] public int Opened { get; init; }
+
+    /// <summary>Earlier differences that agree now.</summary>
+    [Id(5)] public int Resolved { get; init; }
+
+    /// <summary>Why the run failed ("" when it did not); a failed run changes no drift.</summary>
+    [Id(6)] public string Error { get; init; } = "";
+}

@@ -58,7 +58,11 @@ public static class ProductionOrderEvents
         }
     }
 
-    /// <summary>The fields the production-order list shows.</summary>
+    /// <summary>
+    /// The fields the production-order list shows, and reconciliation compares with the ERPs:
+    /// <c>good_quantity</c> is what the order produced (the last operation's good quantity, once it
+    /// completed); <c>scrap_quantity</c> what all its operations scrapped.
+    /// </summary>
     public static IEnumerable<(string, string?)> Snapshot(ProductionOrder order) =>
     [
         ("state", EventText.UpperSnake(order.Status)),
@@ -67,5 +71,7 @@ public static class ProductionOrderEvents
         ("unit_of_measure", order.Quantity.Unit),
         ("planned_start_time", order.PlannedStart.ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
         ("open_exceptions", order.Exceptions.Count(e => e.IsOpen).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("good_quantity", order.Operations is [.., { Status: OperationStatus.Completed } last] ? last.GoodQuantity.ToString(System.Globalization.CultureInfo.InvariantCulture) : null),
+        ("scrap_quantity", order.Operations.Sum(o => o.ScrapQuantity).ToString(System.Globalization.CultureInfo.InvariantCulture)),
     ];
 }

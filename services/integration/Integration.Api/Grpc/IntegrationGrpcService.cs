@@ -11,10 +11,11 @@ using DeadLetterFilter = Manufacturing.Integration.Grains.DeadLetterFilter;
 
 namespace Manufacturing.Integration.Api.Grpc;
 
-/// <summary>Connectors and dead letters (the caller interceptor has already required <c>sre</c> or the review scope).</summary>
+/// <summary>Connectors, dead letters and reconciliation (the caller interceptor has already required <c>sre</c> or the review scope).</summary>
 internal sealed class IntegrationGrpcService(IntegrationRuntime runtime, IGrainFactory grains, ServiceIdentity service) : IntegrationService.IntegrationServiceBase
 {
     private const string DeadLetterPrefix = "deadLetters/";
+    private const string ConnectorPrefix = "connectors/";
 
     public override async Task<ListConnectorsResponse> ListConnectors(ListConnectorsRequest request, ServerCallContext context)
     {
@@ -34,6 +35,12 @@ internal sealed class IntegrationGrpcService(IntegrationRuntime runtime, IGrainF
                 Delivered = state.Delivered,
                 LastError = state.LastError,
             };
+            if (runtime.ReconciliationStore is { } reconciliation)
+            {
+                proto.OpenDrifts = await reconciliation.OpenDriftsAsync(connector.Options.Name, context.CancellationToken);
+                proto.LastReconciliation = await reconciliation.LastRunAsync(connector.Options.Name, context.CancellationToken) is { } run ? ToProto(run) : null;
+            }
+
             proto.Plants.AddRange(connector.Options.Plants);
             proto.Workflows.AddRange(runtime.Workflows.All
                 .Where(w => connector.Options.Workflows.Count == 0 || connector.Options.Workflows.Contains(w.Name))
@@ -120,9 +127,76 @@ internal sealed class IntegrationGrpcService(IntegrationRuntime runtime, IGrainF
         return new DiscardDeadLetterResponse();
     }
 
+    public override async Task<ReconcileConnectorResponse> ReconcileConnector(ReconcileConnectorRequest request, ServerCallContext context)
+    {
+        var violations = new Violations();
+        if (!request.Name.StartsWith(ConnectorPrefix, StringComparison.Ordinal) || request.Name.Length == ConnectorPrefix.Length)
+        {
+            violations.Add("name", "must be a connector's name, connectors/{name}");
+        }
+
+        violations.ThrowIfInvalid(service.ErrorDomain, request.Name);
+        _ = Store;
+        if (!runtime.Connectors.ContainsKey(request.Name[ConnectorPrefix.Length..]))
+        {
+            RpcErrors.ThrowNotFound(service.ErrorDomain, request.Name);
+        }
+
+        var run = await grains.GetGrain<IReconciliationGrain>(request.Name[ConnectorPrefix.Length..]).Run();
+        return new ReconcileConnectorResponse { Run = ToProto(run) };
+    }
+
+    public override async Task<ListDriftsResponse> ListDrifts(ListDriftsRequest request, ServerCallContext context)
+    {
+        var violations = new Violations();
+        violations.OptionalText(request.Connector, "connector", 32);
+        violations.OptionalText(request.AggregateType, "aggregate_type", 64);
+        var (pageSize, after) = Lists.Paging(request.PageSize, request.PageToken, violations);
+        long afterId = 0;
+        if (after.Length > 0 && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterId))
+        {
+            violations.Add("page_token", "is not a token this service returned");
+        }
+
+        violations.ThrowIfInvalid(service.ErrorDomain);
+        _ = Store;
+        var filter = new DriftFilter(string.IsNullOrEmpty(request.Connector) ? null : request.Connector,
+            string.IsNullOrEmpty(request.AggregateType) ? null : request.AggregateType, request.IncludeResolved);
+        var rows = await runtime.ReconciliationStore!.DriftsAsync(filter, pageSize + 1, afterId, context.CancellationToken);
+        var response = new ListDriftsResponse
+        {
+            NextPageToken = rows.Count > pageSize ? Lists.Token(rows[pageSize - 1].Id.ToString(CultureInfo.InvariantCulture)) : "",
+        };
+        response.Drifts.AddRange(rows.Take(pageSize).Select(d => new Manufacturing.Integration.V1.Drift
+        {
+            Name = "drifts/" + d.Id.ToString(CultureInfo.InvariantCulture),
+            Connector = d.Connector,
+            Resource = ResourceNames.FromKey(Collection(d.Drift.AggregateType), d.Drift.AggregateKey),
+            Field = d.Drift.Field,
+            Ours = d.Drift.Ours,
+            Theirs = d.Drift.Theirs,
+            ExternalRef = d.Drift.ExternalRef,
+            FoundTime = d.FoundAt.ToProto(),
+            LastSeenTime = d.LastSeenAt.ToProto(),
+            ResolveTime = d.ResolvedAt?.ToProto(),
+        }));
+        return response;
+    }
+
+    private static Manufacturing.Integration.V1.ReconciliationRun ToProto(Manufacturing.Grains.ReconciliationRun run) => new()
+    {
+        StartTime = run.StartedAt.ToProto(),
+        EndTime = run.FinishedAt.ToProto(),
+        Checked = run.Checked,
+        Found = run.Found,
+        Opened = run.Opened,
+        Resolved = run.Resolved,
+        Error = run.Error,
+    };
+
     // Without PostgreSQL there are no connectors and no dead letters: the calls say so instead of answering empty.
     private DeliveryStore Store => runtime.Store ?? throw new RpcException(new Status(StatusCode.FailedPrecondition,
-        "The integration service runs without PostgreSQL (in-memory mode): it has no connectors and no dead letters."));
+        "The integration service runs without PostgreSQL (in-memory mode): it has no connectors, dead letters or reconciliation."));
 
     private static long Id(string name, string field, Violations violations)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Manufacturing.Integration.Domain;
@@ -15,9 +16,75 @@ namespace Manufacturing.Integration.Connectors.Odoo;
 /// reference field (<see cref="ConnectorOptions.ReferenceField"/>), created only when a search for
 /// that id finds none.</item>
 /// </list>
+/// Reconciliation reads back the <c>mrp.production</c> of each completed order (done, and
+/// <c>qty_produced</c> against our good quantity) and the <c>stock.lot</c> of each lot we reported
+/// (<c>product_qty</c> against our quantity on hand), by name, 200 names a call.
 /// </summary>
-public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IErpAdapter
+public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IErpAdapter, IErpReconciler
 {
+    private const int ReadPage = 200;
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Reconciled { get; } = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["production_order"] = ["production-completion"],
+        ["lot"] = ["quality-holds"],
+    };
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, ErpRecord>> ReadAsync(IReadOnlyList<OurRecord> records, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, ErpRecord>(StringComparer.Ordinal);
+        foreach (var page in records.Chunk(ReadPage))
+        {
+            var type = page[0].AggregateType;
+            var (model, fields) = type switch
+            {
+                "production_order" => ("mrp.production", new JsonArray("id", "name", "state", "qty_produced")),
+                "lot" => ("stock.lot", new JsonArray("id", "name", "product_qty")),
+                _ => throw new ErpException($"The Odoo adapter does not reconcile {type}.", transient: false),
+            };
+            var names = new JsonArray([.. page.Select(r => (JsonNode)JsonValue.Create(r.Id))]);
+            var answer = await odoo.CallAsync(model, "search_read", new JsonObject
+            {
+                ["domain"] = new JsonArray(new JsonArray("name", "in", names)),
+                ["fields"] = fields,
+            }, cancellationToken) as JsonArray ?? [];
+            var byName = answer.OfType<JsonObject>().GroupBy(r => r["name"]?.GetValue<string>() ?? "").ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            foreach (var record in page)
+            {
+                if (byName.TryGetValue(record.Id, out var theirs))
+                {
+                    found[record.AggregateKey] = type == "lot" ? Lot(record, theirs, model) : Production(record, theirs, model);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private static ErpRecord Production(OurRecord ours, JsonObject theirs, string model)
+    {
+        var expected = ImmutableDictionary<string, string>.Empty.Add("done", ours.State is "COMPLETED" or "CLOSED" ? "yes" : "no");
+        var actual = ImmutableDictionary<string, string>.Empty.Add("done", theirs["state"]?.GetValue<string>() == "done" ? "yes" : "no");
+        if (ours["good_quantity"] is { Length: > 0 } good)
+        {
+            expected = expected.Add("good_quantity", good);
+            actual = actual.Add("good_quantity", Quantity(theirs["qty_produced"]));
+        }
+
+        return new ErpRecord($"{model}/{Id(theirs["id"]).ToString(CultureInfo.InvariantCulture)}", expected, actual);
+    }
+
+    private static ErpRecord Lot(OurRecord ours, JsonObject theirs, string model) => new(
+        $"{model}/{Id(theirs["id"]).ToString(CultureInfo.InvariantCulture)}",
+        ImmutableDictionary<string, string>.Empty.Add("quantity", ours["quantity"]),
+        ImmutableDictionary<string, string>.Empty.Add("quantity", Quantity(theirs["product_qty"])));
+
+    // Odoo answers floats (and false for an empty numeric field).
+    private static string Quantity(JsonNode? node) => node is JsonValue value && value.TryGetValue<decimal>(out var number)
+        ? Reconciliation.Text(number)
+        : "";
     /// <inheritdoc />
     public bool Supports(IntegrationEvent e) => (e.AggregateType, e.EventType) switch
     {
