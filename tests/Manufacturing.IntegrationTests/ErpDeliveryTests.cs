@@ -289,4 +289,83 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
         AssertCompletedOnce([orderId]);
         Assert.True(suite.Odoo.RpcCalls >= rpcBefore + 3, "the completion did not travel over JSON-RPC");
     }
+
+    [Fact]
+    public async Task Drift_made_in_odoo_and_sap_is_found_by_reconciliation_with_both_sides_and_resolved_when_they_agree_again()
+    {
+        var orderId = Unique("WO");
+        suite.Odoo.AddProduction(orderId, 25);
+        var order = (await Erp.ReleaseProductionOrderAsync(Release(orderId))).ProductionOrder.Name;
+        await CompleteAsync(order, "0010", "25", "0");
+        var version = await CompleteAsync(order, "0020", "24", "1");
+        var headerText = SapHeaderText($"production_order/P100/{orderId}/{version}/0");
+        await WaitAsync(() => suite.Odoo.Production(orderId)?["state"]?.GetValue<string>() == "done" && suite.Sap.Documents(headerText).Count > 0,
+            "the completion in both ERPs");
+
+        // Behind the connectors' backs: someone corrects the produced quantity in Odoo, and the goods receipt is reversed in SAP.
+        suite.Odoo.Edit("mrp.production", orderId, "qty_produced", 20m);
+        suite.Sap.Cancel(headerText);
+
+        var odoo = await ReconcileUntilAsync("odoo-test", order, "good_quantity");
+        Assert.Equal(("24", "20"), (odoo.Ours, odoo.Theirs));
+        Assert.StartsWith("mrp.production/", odoo.ExternalRef, StringComparison.Ordinal);
+        Assert.Null(odoo.ResolveTime);
+        var sap = await ReconcileUntilAsync("sap-test", order, "good_quantity");
+        Assert.Equal(("24", "0"), (sap.Ours, sap.Theirs));
+        Assert.StartsWith("material-document/", sap.ExternalRef, StringComparison.Ordinal);
+        var connectors = (await Operator.ListConnectorsAsync(new ListConnectorsRequest())).Connectors;
+        var odooConnector = Assert.Single(connectors, c => c.Name == "connectors/odoo-test");
+        Assert.True(odooConnector.OpenDrifts >= 1, $"open drifts: {odooConnector.OpenDrifts}");
+        Assert.NotNull(odooConnector.LastReconciliation);
+        Assert.Equal("", odooConnector.LastReconciliation.Error);
+
+        // Seen again, it stays one drift; fixed in Odoo, the next run resolves it (SAP's stays open).
+        await Operator.ReconcileConnectorAsync(new ReconcileConnectorRequest { Name = "connectors/odoo-test" });
+        Assert.Single(await DriftsAsync("odoo-test", order, includeResolved: true));
+        suite.Odoo.Edit("mrp.production", orderId, "qty_produced", 24m);
+        var run = (await Operator.ReconcileConnectorAsync(new ReconcileConnectorRequest { Name = "connectors/odoo-test" })).Run;
+
+        Assert.True(run.Resolved >= 1, $"the run resolved {run.Resolved}");
+        Assert.Empty(await DriftsAsync("odoo-test", order, includeResolved: false));
+        var resolved = Assert.Single(await DriftsAsync("odoo-test", order, includeResolved: true));
+        Assert.NotNull(resolved.ResolveTime);
+        Assert.Single(await DriftsAsync("sap-test", order, includeResolved: false));
+    }
+
+    [Fact]
+    public async Task Reconciliation_rpcs_refuse_bad_input_unknown_connectors_and_callers_without_the_right()
+    {
+        var invalid = await Assert.ThrowsAsync<RpcException>(() => Operator.ReconcileConnectorAsync(new ReconcileConnectorRequest { Name = "odoo-test" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
+        Assert.Contains(invalid.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>().FieldViolations, v => v.Field == "name");
+        var missing = await Assert.ThrowsAsync<RpcException>(() => Operator.ReconcileConnectorAsync(new ReconcileConnectorRequest { Name = "connectors/nope" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        var token = await Assert.ThrowsAsync<RpcException>(() => Operator.ListDriftsAsync(new ListDriftsRequest { PageToken = "not-a-token" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, token.StatusCode);
+        var denied = await Assert.ThrowsAsync<RpcException>(() =>
+            new IntegrationService.IntegrationServiceClient(suite.As("mes")).ListDriftsAsync(new ListDriftsRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+    }
+
+    // Reconciles the connector until the drift report shows the order's field (the delivery is recorded a moment after the ERP has it).
+    private async Task<Manufacturing.Integration.V1.Drift> ReconcileUntilAsync(string connector, string order, string field)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var run = (await Operator.ReconcileConnectorAsync(new ReconcileConnectorRequest { Name = $"connectors/{connector}" })).Run;
+            Assert.Equal("", run.Error);
+            if ((await DriftsAsync(connector, order, includeResolved: false)).FirstOrDefault(d => d.Field == field) is { } drift)
+            {
+                return drift;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"reconciling {connector} found no {field} drift of {order} within 60 s");
+            await Task.Delay(200);
+        }
+    }
+
+    private async Task<IReadOnlyList<Manufacturing.Integration.V1.Drift>> DriftsAsync(string connector, string order, bool includeResolved) =>
+        [.. (await Operator.ListDriftsAsync(new ListDriftsRequest { Connector = connector, IncludeResolved = includeResolved, PageSize = 500 })).Drifts
+            .Where(d => d.Resource == order)];
 }

@@ -11,7 +11,9 @@ namespace Manufacturing.IntegrationTests.Support;
 /// errors as a status with <c>{name, message, arguments, context, debug}</c> (401 for a bad key, 404
 /// for an unknown model or method, 422 for a validation error, 503 when made unavailable). It keeps
 /// <c>mrp.production</c>, <c>stock.lot</c> and <c>quality.alert</c> records in memory and counts
-/// every call, so the tests can prove what the connector posted, and how often.
+/// every call, so the tests can prove what the connector posted, and how often. Marking an order
+/// done sets its <c>qty_produced</c> to <c>qty_producing</c>, as Odoo's finished moves do; a test
+/// can then edit a record behind the connector's back (<see cref="Edit"/>) to make drift.
 /// </summary>
 public sealed class FakeOdoo : IAsyncDisposable
 {
@@ -26,6 +28,7 @@ public sealed class FakeOdoo : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<long, JsonObject> _productions = new();
     private readonly ConcurrentDictionary<long, JsonObject> _alerts = new();
+    private readonly ConcurrentDictionary<long, JsonObject> _lots = new();
     private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
     private long _nextId = 100;
     private int _unavailable;
@@ -64,10 +67,29 @@ public sealed class FakeOdoo : IAsyncDisposable
         var id = Interlocked.Increment(ref _nextId);
         _productions[id] = new JsonObject
         {
-            ["id"] = id, ["name"] = name, ["state"] = "confirmed", ["qty_producing"] = 0m, ["product_qty"] = quantity,
+            ["id"] = id, ["name"] = name, ["state"] = "confirmed", ["qty_producing"] = 0m, ["qty_produced"] = 0m, ["product_qty"] = quantity,
             ["marked_done"] = 0, ["mark_done_calls"] = 0,
         };
         return id;
+    }
+
+    /// <summary>Adds a lot named <paramref name="name"/> with <paramref name="quantity"/> on hand; returns its id.</summary>
+    public long AddLot(string name, decimal quantity)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        _lots[id] = new JsonObject { ["id"] = id, ["name"] = name, ["product_id"] = new JsonArray(7, "[FRAME-26] Frame"), ["product_qty"] = quantity };
+        return id;
+    }
+
+    /// <summary>Changes <paramref name="field"/> of the <paramref name="model"/> record named <paramref name="name"/>, as a user in Odoo would.</summary>
+    public void Edit(string model, string name, string field, JsonNode? value)
+    {
+        var records = model == "stock.lot" ? _lots : _productions;
+        var record = records.Values.Single(r => r["name"]!.GetValue<string>() == name);
+        lock (record)
+        {
+            record[field] = value;
+        }
     }
 
     /// <summary>The manufacturing order named <paramref name="name"/>, or null.</summary>
@@ -187,7 +209,7 @@ public sealed class FakeOdoo : IAsyncDisposable
             ("mrp.production", "search_read") => Ok(Search(_productions.Values, body)),
             ("mrp.production", "write") => Write(body),
             ("mrp.production", "button_mark_done") => MarkDone(body),
-            ("stock.lot", "search_read") => Ok(new JsonArray()),
+            ("stock.lot", "search_read") => Ok(Search(_lots.Values, body)),
             ("quality.alert", "search_read") => Ok(Search(_alerts.Values, body)),
             ("quality.alert", "create") => CreateAlert(body),
             _ => Fail(404, "werkzeug.exceptions.NotFound", $"the model '{model}' has no method '{method}'"),
@@ -209,12 +231,21 @@ public sealed class FakeOdoo : IAsyncDisposable
         },
     }.ToJsonString(), "application/json");
 
-    // Domains of the form [[field, "=", value]] (all the adapter sends).
+    // Domains of terms [field, "=", value] and [field, "in", [values]] (all the adapter sends), answering the fields asked for.
     private static JsonArray Search(IEnumerable<JsonObject> records, JsonObject body)
     {
-        var terms = body["domain"]!.AsArray().Select(t => (Field: t![0]!.GetValue<string>(), Value: t[2]!.ToJsonString())).ToList();
+        var terms = body["domain"]!.AsArray().Select(t => (Field: t![0]!.GetValue<string>(), Operator: t[1]!.GetValue<string>(),
+            Values: t[2] is JsonArray list ? list.Select(v => v!.ToJsonString()).ToHashSet() : [t[2]!.ToJsonString()])).ToList();
+        if (terms.FirstOrDefault(t => t.Operator is not ("=" or "in")) is { Field: not null } unknown)
+        {
+            throw new InvalidOperationException($"The fake does not search with {unknown.Operator}.");
+        }
+
+        var fields = body["fields"] is JsonArray asked ? asked.Select(f => f!.GetValue<string>()).Append("id").ToHashSet() : null;
         var limit = body["limit"]?.GetValue<int>() ?? int.MaxValue;
-        return [.. records.Where(r => terms.All(t => r[t.Field]?.ToJsonString() == t.Value)).Take(limit).Select(r => (JsonNode)r.DeepClone())];
+        return [.. records.Where(r => terms.All(t => t.Values.Contains(r[t.Field]?.ToJsonString() ?? "false"))).Take(limit)
+            .Select(r => (JsonNode)new JsonObject([.. ((JsonObject)r.DeepClone()).Where(f => fields is null || fields.Contains(f.Key))
+                .Select(f => KeyValuePair.Create(f.Key, f.Value?.DeepClone()))]))];
     }
 
     private Answer Write(JsonObject body)
@@ -252,6 +283,7 @@ public sealed class FakeOdoo : IAsyncDisposable
                 }
 
                 production["state"] = "done";
+                production["qty_produced"] = production["qty_producing"]!.DeepClone();
                 production["marked_done"] = production["marked_done"]!.GetValue<int>() + 1;
             }
         }

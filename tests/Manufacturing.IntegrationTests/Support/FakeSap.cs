@@ -11,7 +11,9 @@ namespace Manufacturing.IntegrationTests.Support;
 /// <c>X-CSRF-Token: Fetch</c> answers a token and a session cookie; a <c>POST</c> without the token
 /// and cookie of a live session gets <c>403</c> with <c>X-CSRF-Token: Required</c>. Errors use SAP's
 /// <c>{"error": {"code", "message": {"lang", "value"}, "innererror": {"errordetails"}}}</c>. It keeps
-/// the posted material documents and counts the posts.
+/// the posted material documents and counts the posts; their items answer
+/// <c>A_MaterialDocumentItem</c> queries by manufacturing order and movement type, and a test can
+/// cancel a document (<see cref="Cancel"/>) as a reversal in SAP would, to make drift.
 /// </summary>
 public sealed class FakeSap : IAsyncDisposable
 {
@@ -35,6 +37,15 @@ public sealed class FakeSap : IAsyncDisposable
     /// <summary>The material documents posted, by header text.</summary>
     public IReadOnlyList<JsonObject> Documents(string headerText) =>
         [.. _documents.Values.Where(d => d["MaterialDocumentHeaderText"]?.GetValue<string>() == headerText)];
+
+    /// <summary>Cancels the documents with <paramref name="headerText"/>: their items are <c>GoodsMovementIsCancelled</c> from now on.</summary>
+    public void Cancel(string headerText)
+    {
+        foreach (var item in Documents(headerText).SelectMany(d => d["to_MaterialDocumentItem"]!["results"]!.AsArray()))
+        {
+            item!["GoodsMovementIsCancelled"] = true;
+        }
+    }
 
     /// <summary>Ends every session, as SAP does when sessions time out: the next post needs a new token.</summary>
     public void ExpireSessions() => _sessions.Clear();
@@ -82,6 +93,25 @@ public sealed class FakeSap : IAsyncDisposable
                 ["MaterialDocument"] = d["MaterialDocument"]!.DeepClone(), ["MaterialDocumentYear"] = d["MaterialDocumentYear"]!.DeepClone(),
             })]);
             return Results.Content(new JsonObject { ["d"] = new JsonObject { ["results"] = results } }.ToJsonString(), "application/json");
+        }
+
+        if (path == "A_MaterialDocumentItem")
+        {
+            // $filter=(ManufacturingOrder eq 'A' or ManufacturingOrder eq 'B') and GoodsMovementType eq '101' (what reconciliation sends).
+            var filter = context.Request.Query["$filter"].ToString();
+            var orders = System.Text.RegularExpressions.Regex.Matches(filter, "ManufacturingOrder eq '([^']*)'").Select(m => m.Groups[1].Value).ToHashSet();
+            var type = System.Text.RegularExpressions.Regex.Match(filter, "GoodsMovementType eq '([^']*)'").Groups[1].Value;
+            var items = new JsonArray([.. _documents.Values.SelectMany(d => d["to_MaterialDocumentItem"]!["results"]!.AsArray().Select(i => (Document: d, Item: i!)))
+                .Where(x => orders.Contains(x.Item["ManufacturingOrder"]?.GetValue<string>() ?? "") && x.Item["GoodsMovementType"]?.GetValue<string>() == type)
+                .Select(x => (JsonNode)new JsonObject
+                {
+                    ["MaterialDocument"] = x.Document["MaterialDocument"]!.DeepClone(),
+                    ["MaterialDocumentYear"] = x.Document["MaterialDocumentYear"]!.DeepClone(),
+                    ["ManufacturingOrder"] = x.Item["ManufacturingOrder"]!.DeepClone(),
+                    ["QuantityInEntryUnit"] = x.Item["QuantityInEntryUnit"]!.DeepClone(),
+                    ["GoodsMovementIsCancelled"] = x.Item["GoodsMovementIsCancelled"]?.GetValue<bool>() ?? false,
+                })]);
+            return Results.Content(new JsonObject { ["d"] = new JsonObject { ["results"] = items } }.ToJsonString(), "application/json");
         }
 
         return Results.Content(new JsonObject { ["d"] = new JsonObject { ["EntitySets"] = new JsonArray("A_MaterialDocumentHeader", "A_MaterialDocumentItem") } }.ToJsonString(), "application/json");
