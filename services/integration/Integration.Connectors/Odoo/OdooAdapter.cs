@@ -82,9 +82,10 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IE
         ImmutableDictionary<string, string>.Empty.Add("quantity", Quantity(theirs["product_qty"])));
 
     // Odoo answers floats (and false for an empty numeric field).
-    private static string Quantity(JsonNode? node) => node is JsonValue value && value.TryGetValue<decimal>(out var number)
-        ? Reconciliation.Text(number)
-        : "";
+    private static string Quantity(JsonNode? node) =>
+        node is JsonValue && decimal.TryParse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+            ? Reconciliation.Text(number)
+            : "";
     /// <inheritdoc />
     public bool Supports(IntegrationEvent e) => (e.AggregateType, e.EventType) switch
     {
