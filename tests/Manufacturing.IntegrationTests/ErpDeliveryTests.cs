@@ -368,4 +368,34 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
     private async Task<IReadOnlyList<Manufacturing.Integration.V1.Drift>> DriftsAsync(string connector, string order, bool includeResolved) =>
         [.. (await Operator.ListDriftsAsync(new ListDriftsRequest { Connector = connector, IncludeResolved = includeResolved, PageSize = 500 })).Drifts
             .Where(d => d.Resource == order)];
+
+    [Fact]
+    public async Task A_supplier_confirmed_date_updates_the_sap_schedule_line_with_its_etag_reading_again_when_someone_changed_it_meanwhile()
+    {
+        var poId = Unique("45");
+        var sapLine = suite.Sap.AddScheduleLine(poId, "10", new DateOnly(2026, 12, 10), 2000);
+        sapLine.ChangeBeforeNextPatch = true; // a buyer saves the line in SAP between the adapter's read and its write
+        var refusedBefore = suite.Sap.PreconditionFailures;
+        var kg = (string value) => new Quantity { Value = value, UnitOfMeasure = "KG" };
+        var po = (await new Manufacturing.Procurement.V1.ProcurementService.ProcurementServiceClient(suite.As("sap")).CreatePurchaseOrderAsync(new Manufacturing.Procurement.V1.CreatePurchaseOrderRequest
+        {
+            Parent = "plants/P200", PurchaseOrderId = poId, Metadata = Metadata(),
+            PurchaseOrder = new Manufacturing.Procurement.V1.PurchaseOrder
+            {
+                Vendor = "V-100200", Currency = "EUR",
+                Lines = { new Manufacturing.Procurement.V1.PurchaseOrderLine { LineId = "00010", Material = "000000000000012345", Quantity = kg("2000"), UnitPrice = "1.25",
+                    RequestedDeliveryDate = new Google.Type.Date { Year = 2026, Month = 12, Day = 10 } } },
+            },
+        })).PurchaseOrder;
+
+        await new Manufacturing.Procurement.V1.ProcurementService.ProcurementServiceClient(suite.As("supplier")).ConfirmPurchaseOrderLineAsync(new Manufacturing.Procurement.V1.ConfirmPurchaseOrderLineRequest
+        {
+            PurchaseOrder = po.Name, LineId = "00010", ConfirmedQuantity = kg("2000"), ConfirmedDeliveryDate = new Google.Type.Date { Year = 2026, Month = 12, Day = 12 }, Metadata = Metadata(),
+        });
+
+        await WaitAsync(() => FakeSap.DeliveryDate(sapLine) == new DateOnly(2026, 12, 12), "the confirmed date on the SAP schedule line");
+        Assert.Equal(1, sapLine.Patches);
+        Assert.Equal(refusedBefore + 1, suite.Sap.PreconditionFailures);
+        Assert.Equal("2000", sapLine.Fields["ScheduleLineOrderQuantity"]!.GetValue<string>());
+    }
 }

@@ -25,6 +25,9 @@ public sealed class ErpException(string message, bool transient, Exception? inne
     /// <summary>For a 429 or 503, how long the ERP asked to wait.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>The ERP's HTTP status, when it answered with one (412: the record changed since it was read).</summary>
+    public int? Status { get; init; }
+
     /// <summary>True when the ERP was not called because the circuit is open: not an attempt, the delivery just waits.</summary>
     public bool CircuitOpen { get; init; }
 }

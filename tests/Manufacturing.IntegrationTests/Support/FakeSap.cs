@@ -13,7 +13,10 @@ namespace Manufacturing.IntegrationTests.Support;
 /// <c>{"error": {"code", "message": {"lang", "value"}, "innererror": {"errordetails"}}}</c>. It keeps
 /// the posted material documents and counts the posts; their items answer
 /// <c>A_MaterialDocumentItem</c> queries by manufacturing order and movement type, and a test can
-/// cancel a document (<see cref="Cancel"/>) as a reversal in SAP would, to make drift.
+/// cancel a document (<see cref="Cancel"/>) as a reversal in SAP would, to make drift. For
+/// <c>API_PURCHASEORDER_PROCESS_SRV</c> it keeps purchase order schedule lines with OData's
+/// optimistic concurrency: a read answers the line's <c>ETag</c>; a <c>PATCH</c> without
+/// <c>If-Match</c> gets 428, with a stale one 412, and a change bumps the ETag.
 /// </summary>
 public sealed class FakeSap : IAsyncDisposable
 {
@@ -23,7 +26,9 @@ public sealed class FakeSap : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, string> _sessions = new(); // session cookie → token
     private readonly ConcurrentDictionary<string, JsonObject> _documents = new();
+    private readonly ConcurrentDictionary<string, ScheduleLine> _scheduleLines = new(StringComparer.Ordinal);
     private long _number = 4900000000;
+    private int _preconditionFailures;
     private int _rejectedPosts;
 
     private FakeSap(WebApplication app) => _app = app;
@@ -47,6 +52,45 @@ public sealed class FakeSap : IAsyncDisposable
         }
     }
 
+    /// <summary>A schedule line of a purchase order item: its fields, its version (the ETag), and the PATCHes it took.</summary>
+    public sealed class ScheduleLine
+    {
+        internal ScheduleLine(JsonObject fields) => Fields = fields;
+
+        /// <summary>The OData fields.</summary>
+        public JsonObject Fields { get; }
+
+        /// <summary>Bumped by every change.</summary>
+        public int Version { get; internal set; } = 1;
+
+        /// <summary>PATCHes applied.</summary>
+        public int Patches { get; internal set; }
+
+        /// <summary>When set, the next PATCH finds the line changed by someone else just before it (and gets 412).</summary>
+        public bool ChangeBeforeNextPatch { get; set; }
+
+        internal string ETag => $"W/\"datetimeoffset'2026-11-24T12%3A00%3A{Version:00}.0000000Z'\"";
+    }
+
+    /// <summary>PATCHes refused with 412 because the ETag was stale.</summary>
+    public int PreconditionFailures => _preconditionFailures;
+
+    /// <summary>Adds schedule line 1 of item <paramref name="item"/> (SAP's form, "10") of purchase order <paramref name="purchaseOrder"/>.</summary>
+    public ScheduleLine AddScheduleLine(string purchaseOrder, string item, DateOnly delivery, decimal quantity) =>
+        _scheduleLines[$"{purchaseOrder}/{item}/1"] = new ScheduleLine(new JsonObject
+        {
+            ["PurchasingDocument"] = purchaseOrder, ["PurchasingDocumentItem"] = item, ["ScheduleLine"] = "1",
+            ["ScheduleLineDeliveryDate"] = $"/Date({new DateTimeOffset(delivery.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds()})/",
+            ["ScheduleLineOrderQuantity"] = quantity.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+    /// <summary>The schedule line's delivery date.</summary>
+    public static DateOnly DeliveryDate(ScheduleLine line)
+    {
+        var text = line.Fields["ScheduleLineDeliveryDate"]!.GetValue<string>();
+        return DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(text[6..^2], System.Globalization.CultureInfo.InvariantCulture)).UtcDateTime);
+    }
+
     /// <summary>Ends every session, as SAP does when sessions time out: the next post needs a new token.</summary>
     public void ExpireSessions() => _sessions.Clear();
 
@@ -57,6 +101,8 @@ public sealed class FakeSap : IAsyncDisposable
         var fake = new FakeSap(app) { Address = address };
         app.MapGet("/sap/opu/odata/sap/API_MATERIAL_DOCUMENT_SRV/{**path}", fake.Get);
         app.MapPost("/sap/opu/odata/sap/API_MATERIAL_DOCUMENT_SRV/A_MaterialDocumentHeader", (Delegate)fake.PostAsync);
+        app.MapGet("/sap/opu/odata/sap/API_PURCHASEORDER_PROCESS_SRV/{**path}", fake.GetPurchaseOrder);
+        app.MapMethods("/sap/opu/odata/sap/API_PURCHASEORDER_PROCESS_SRV/{**path}", ["PATCH"], fake.PatchAsync);
         await app.StartAsync();
         return fake;
     }
@@ -117,7 +163,86 @@ public sealed class FakeSap : IAsyncDisposable
         return Results.Content(new JsonObject { ["d"] = new JsonObject { ["EntitySets"] = new JsonArray("A_MaterialDocumentHeader", "A_MaterialDocumentItem") } }.ToJsonString(), "application/json");
     }
 
-    private async Task<IResult> PostAsync(HttpContext context)
+    // A_PurchaseOrderScheduleLine(PurchasingDocument='4500000001',PurchasingDocumentItem='10',ScheduleLine='1') → "4500000001/10/1".
+    private static string? ScheduleLineKey(string? path)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(path ?? "",
+            @"^A_PurchaseOrderScheduleLine\(PurchasingDocument='([^']*)',PurchasingDocumentItem='([^']*)',ScheduleLine='([^']*)'\)$");
+        return match.Success ? $"{match.Groups[1].Value}/{match.Groups[2].Value}/{match.Groups[3].Value}" : null;
+    }
+
+    private IResult GetPurchaseOrder(string? path, HttpContext context)
+    {
+        if (!Authenticated(context))
+        {
+            return Error(401, "/IWFND/CM_CONSUMER/101", "Logon failed");
+        }
+
+        if (context.Request.Headers["X-CSRF-Token"] == "Fetch")
+        {
+            return Get(null, context); // the token fetch on the service root
+        }
+
+        if (ScheduleLineKey(path) is not { } key || !_scheduleLines.TryGetValue(key, out var line))
+        {
+            return Error(404, "/IWBEP/CM_MGW_RT/020", $"Resource not found for segment '{path}'");
+        }
+
+        lock (line)
+        {
+            var entity = (JsonObject)line.Fields.DeepClone();
+            entity["__metadata"] = new JsonObject { ["etag"] = line.ETag, ["type"] = "API_PURCHASEORDER_PROCESS_SRV.A_PurchaseOrderScheduleLineType" };
+            context.Response.Headers.ETag = line.ETag;
+            return Results.Content(new JsonObject { ["d"] = entity }.ToJsonString(), "application/json");
+        }
+    }
+
+    private async Task<IResult> PatchAsync(string? path, HttpContext context)
+    {
+        if (Refused(context) is { } refused)
+        {
+            return refused;
+        }
+
+        if (ScheduleLineKey(path) is not { } key || !_scheduleLines.TryGetValue(key, out var line))
+        {
+            return Error(404, "/IWBEP/CM_MGW_RT/020", $"Resource not found for segment '{path}'");
+        }
+
+        var body = (JsonObject)(await JsonNode.ParseAsync(context.Request.Body))!;
+        lock (line)
+        {
+            if (line.ChangeBeforeNextPatch)
+            {
+                line.ChangeBeforeNextPatch = false;
+                line.Version++; // a buyer saved the line in SAP a moment ago
+            }
+
+            var ifMatch = context.Request.Headers.IfMatch.ToString();
+            if (ifMatch.Length == 0)
+            {
+                return Error(428, "/IWBEP/CM_MGW_RT/024", "Precondition required: send If-Match with the entity's ETag");
+            }
+
+            if (ifMatch != line.ETag)
+            {
+                Interlocked.Increment(ref _preconditionFailures);
+                return Error(412, "/IWBEP/CM_MGW_RT/022", "Precondition failed: the entity was changed by another user");
+            }
+
+            foreach (var (field, value) in body)
+            {
+                line.Fields[field] = value?.DeepClone();
+            }
+
+            line.Version++;
+            line.Patches++;
+            return Results.StatusCode(204);
+        }
+    }
+
+    // Basic authentication, then the CSRF token of a live session: what SAP checks before any change.
+    private IResult? Refused(HttpContext context)
     {
         if (!Authenticated(context))
         {
@@ -130,6 +255,16 @@ public sealed class FakeSap : IAsyncDisposable
             Interlocked.Increment(ref _rejectedPosts);
             context.Response.Headers["X-CSRF-Token"] = "Required";
             return Results.Text("CSRF Token required", statusCode: 403);
+        }
+
+        return null;
+    }
+
+    private async Task<IResult> PostAsync(HttpContext context)
+    {
+        if (Refused(context) is { } refused)
+        {
+            return refused;
         }
 
         var body = (JsonObject)(await JsonNode.ParseAsync(context.Request.Body))!;

@@ -17,6 +17,12 @@ namespace Manufacturing.Integration.Connectors.Sap;
 /// receipt for the manufacturing order through <c>API_MATERIAL_DOCUMENT_SRV</c> (goods movement
 /// code <c>02</c>, movement type <c>101</c>, reference document type <c>F</c>) of the good quantity
 /// of the order's product into the connector's storage location at the plant's SAP plant.</item>
+/// <item><b>Supplier confirmations</b> (<c>PurchaseOrderLineConfirmed</c>): the confirmed delivery date
+/// becomes the delivery date of schedule line 1 of the purchase order item in
+/// <c>API_PURCHASEORDER_PROCESS_SRV</c>: read with its ETag, left alone when it already has that
+/// date (so a redelivery changes nothing), else updated with <c>PATCH</c> and <c>If-Match</c>. When
+/// SAP answers 412 (someone changed the line between our read and our write) the adapter reads it
+/// again and tries once more.</item>
 /// </list>
 /// Reconciliation reads back, per completed order, the goods receipts (movement type 101) SAP holds
 /// for the manufacturing order in <c>A_MaterialDocumentItem</c>, and compares what was received and
@@ -72,16 +78,83 @@ public sealed class SapAdapter(SapODataClient sap, ConnectorOptions options) : I
     /// <summary>The material document service.</summary>
     public const string MaterialDocuments = "API_MATERIAL_DOCUMENT_SRV";
 
+    /// <summary>The purchase order service.</summary>
+    public const string PurchaseOrders = "API_PURCHASEORDER_PROCESS_SRV";
+
     /// <inheritdoc />
-    public bool Supports(IntegrationEvent e) =>
-        e is { AggregateType: "production_order", EventType: "OperationCompleted" } && e["state.state"] == "COMPLETED";
+    public bool Supports(IntegrationEvent e) => (e.AggregateType, e.EventType) switch
+    {
+        ("production_order", "OperationCompleted") => e["state.state"] == "COMPLETED",
+        ("purchase_order", "PurchaseOrderLineConfirmed") => true,
+        _ => false,
+    };
+
+    /// <summary>An OData V2 JSON date (<c>/Date(1765324800000)/</c>) as a day, or null.</summary>
+    public static DateOnly? ODataDate(string? text) =>
+        text is { Length: > 8 } && text.StartsWith("/Date(", StringComparison.Ordinal)
+        && long.TryParse(text.AsSpan(6, text.IndexOfAny([')', '+', '-'], 7) - 6), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            ? DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime)
+            : null;
+
+    /// <summary>A day as an OData V2 JSON date (midnight UTC).</summary>
+    public static string ODataDate(DateOnly day) =>
+        $"/Date({new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)})/";
+
+    private async Task<DeliveryReceipt> ConfirmLineAsync(IntegrationEvent e, CancellationToken cancellationToken)
+    {
+        if (!DateOnly.TryParseExact(e["confirmed_delivery_date"], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            throw new ErpException($"The event carries no confirmed delivery date ({e["confirmed_delivery_date"]}).", transient: false);
+        }
+
+        // SAP's item numbers have no leading zeros in OData ('10' for our line 00010).
+        var item = e["line_id"].TrimStart('0') is { Length: > 0 } trimmed ? trimmed : "0";
+        var path = $"A_PurchaseOrderScheduleLine(PurchasingDocument='{Quote(e.Id)}',PurchasingDocumentItem='{Quote(item)}',ScheduleLine='1')";
+        var receipt = new DeliveryReceipt($"purchase-order-schedule-line/{e.Id}/{item}/1");
+        for (var attempt = 1; ; attempt++)
+        {
+            var read = await sap.GetEntityAsync(PurchaseOrders, path + "?$format=json", cancellationToken)
+                ?? throw new ErpException($"SAP has no schedule line 1 of purchase order {e.Id} item {item}.", transient: false);
+            if (ODataDate(read.Entity["ScheduleLineDeliveryDate"]?.GetValue<string>()) == date)
+            {
+                return receipt; // delivered before, or the same date set in SAP: nothing to change
+            }
+
+            if (read.ETag is not { Length: > 0 } etag)
+            {
+                throw new ErpException($"SAP answered schedule line 1 of purchase order {e.Id} item {item} without an ETag; it cannot be updated safely.", transient: false);
+            }
+
+            try
+            {
+                await sap.PatchAsync(PurchaseOrders, path, new JsonObject { ["ScheduleLineDeliveryDate"] = ODataDate(date) }, etag, cancellationToken);
+                return receipt;
+            }
+            catch (ErpException changed) when (changed.Status == 412)
+            {
+                if (attempt == 2)
+                {
+                    throw new ErpException($"Schedule line 1 of purchase order {e.Id} item {item} changed in SAP again while it was being updated; trying later.", transient: true, changed);
+                }
+            }
+        }
+    }
+
+    private static string Quote(string key) => key.Replace("'", "''", StringComparison.Ordinal);
 
     /// <summary>The header text that marks the document of <paramref name="eventId"/>: <c>MFG</c> and 22 characters of its SHA-256 (SAP allows 25).</summary>
     public static string HeaderText(string eventId) =>
         "MFG" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(eventId)))[..22];
 
     /// <inheritdoc />
-    public async Task<DeliveryReceipt> DeliverAsync(IntegrationEvent e, CancellationToken cancellationToken)
+    public Task<DeliveryReceipt> DeliverAsync(IntegrationEvent e, CancellationToken cancellationToken) => e.EventType switch
+    {
+        "OperationCompleted" => ReceiveProductionAsync(e, cancellationToken),
+        "PurchaseOrderLineConfirmed" => ConfirmLineAsync(e, cancellationToken),
+        _ => throw new ErpException($"The SAP adapter does not map {e.EventType}.", transient: false),
+    };
+
+    private async Task<DeliveryReceipt> ReceiveProductionAsync(IntegrationEvent e, CancellationToken cancellationToken)
     {
         var text = HeaderText(e.EventId);
         var found = await sap.GetAsync(MaterialDocuments,

@@ -9,7 +9,8 @@ namespace Manufacturing.Integration.Connectors.Sap;
 /// SAP Gateway OData V2 for S/4HANA: basic authentication with the communication user, a CSRF token
 /// fetched with <c>X-CSRF-Token: Fetch</c> on the service root and sent back, with the session
 /// cookies of that fetch, on every modifying request; a <c>403</c> with <c>X-CSRF-Token: Required</c>
-/// (the token or session expired) fetches a new token once and repeats the request. Errors are SAP's
+/// (the token or session expired) fetches a new token once and repeats the request. Updates send the
+/// entity's ETag as <c>If-Match</c> (optimistic concurrency: SAP answers 412 when it changed). Errors are SAP's
 /// <c>{"error": {"code", "message": {"value"}, "innererror": {"errordetails": [...]}}}</c>:
 /// 4xx are refusals, 408/429/5xx transient.
 /// </summary>
@@ -36,17 +37,49 @@ public sealed class SapODataClient
         return (await ReadAsync(response, service, cancellationToken))?["d"];
     }
 
+    /// <summary>
+    /// GET one entity at <paramref name="path"/> of <paramref name="service"/>: its JSON <c>d</c> and its
+    /// ETag (the <c>ETag</c> header, or <c>__metadata.etag</c>), which an update must send back as
+    /// <c>If-Match</c>. Null when SAP answers 404 (no such entity).
+    /// </summary>
+    public async Task<(JsonNode Entity, string? ETag)?> GetEntityAsync(string service, string path, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => Request(HttpMethod.Get, service, path, null), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        var entity = (await ReadAsync(response, service, cancellationToken))?["d"]
+            ?? throw new ErpException($"SAP {service} answered {path} without an entity.", transient: false);
+        // Read raw: SAP's weak ETags (W/"datetimeoffset'2026-…'") need not parse as an entity tag here.
+        var etag = (response.Headers.TryGetValues("ETag", out var values) ? values.FirstOrDefault() : null) ?? entity["__metadata"]?["etag"]?.GetValue<string>();
+        return (entity, etag);
+    }
+
     /// <summary>POST <paramref name="body"/> to <paramref name="path"/> of <paramref name="service"/> with the CSRF token; returns the JSON <c>d</c>.</summary>
-    public async Task<JsonNode?> PostAsync(string service, string path, JsonObject body, CancellationToken cancellationToken)
+    public Task<JsonNode?> PostAsync(string service, string path, JsonObject body, CancellationToken cancellationToken) =>
+        ModifyAsync(HttpMethod.Post, service, path, body, null, cancellationToken);
+
+    /// <summary>
+    /// PATCH <paramref name="body"/> onto the entity at <paramref name="path"/> with the CSRF token and
+    /// <c>If-Match: <paramref name="etag"/></c>, so SAP refuses it (<c>412</c>, an
+    /// <see cref="ErpException"/> with <see cref="ErpException.Status"/> 412) when the entity changed
+    /// since it was read.
+    /// </summary>
+    public Task<JsonNode?> PatchAsync(string service, string path, JsonObject body, string etag, CancellationToken cancellationToken) =>
+        ModifyAsync(HttpMethod.Patch, service, path, body, etag, cancellationToken);
+
+    private async Task<JsonNode?> ModifyAsync(HttpMethod method, string service, string path, JsonObject body, string? etag, CancellationToken cancellationToken)
     {
         var token = _token ?? await FetchTokenAsync(service, null, cancellationToken);
-        var response = await SendAsync(() => Request(HttpMethod.Post, service, path, body, token), cancellationToken);
+        var response = await SendAsync(() => Request(method, service, path, body, token, etag), cancellationToken);
         if (response.StatusCode == HttpStatusCode.Forbidden && CsrfRequired(response))
         {
             // The token (or the session it belongs to) expired: fetch a new one once, then repeat.
             response.Dispose();
             token = await FetchTokenAsync(service, token, cancellationToken);
-            response = await SendAsync(() => Request(HttpMethod.Post, service, path, body, token), cancellationToken);
+            response = await SendAsync(() => Request(method, service, path, body, token, etag), cancellationToken);
         }
 
         using (response)
@@ -85,7 +118,7 @@ public sealed class SapODataClient
         }
     }
 
-    private HttpRequestMessage Request(HttpMethod method, string service, string path, JsonObject? body, string? token = null)
+    private HttpRequestMessage Request(HttpMethod method, string service, string path, JsonObject? body, string? token = null, string? etag = null)
     {
         var query = _options.SapClient.Length > 0 ? (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + $"sap-client={_options.SapClient}" : "";
         var request = new HttpRequestMessage(method, new Uri(new Uri(_options.BaseUrl), $"/sap/opu/odata/sap/{service}/{path}{query}"));
@@ -94,6 +127,11 @@ public sealed class SapODataClient
         if (token is not null)
         {
             request.Headers.Add("X-CSRF-Token", token);
+        }
+
+        if (etag is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", etag);
         }
 
         if (body is not null)
@@ -143,6 +181,7 @@ public sealed class SapODataClient
         throw new ErpException($"SAP {service}: HTTP {status} {detail}", transient: status is 408 or 429 || status >= 500)
         {
             RetryAfter = response.Headers.RetryAfter?.Delta,
+            Status = status,
         };
     }
 }
