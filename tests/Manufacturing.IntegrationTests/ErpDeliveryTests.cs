@@ -398,4 +398,72 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
         Assert.Equal(refusedBefore + 1, suite.Sap.PreconditionFailures);
         Assert.Equal("2000", sapLine.Fields["ScheduleLineOrderQuantity"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task An_odoo_purchase_line_gets_its_confirmed_date_and_a_partial_receipt_validates_with_a_backorder_once()
+    {
+        var poId = Unique("PO");
+        var lineId = suite.Odoo.AddPurchaseLine(poId, "STEEL-S235", 2000, new DateOnly(2026, 12, 10));
+        var line = lineId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var kg = (string value) => new Quantity { Value = value, UnitOfMeasure = "KG" };
+        var procurement = (string caller) => new Manufacturing.Procurement.V1.ProcurementService.ProcurementServiceClient(suite.As(caller));
+        var po = (await procurement("odoo").CreatePurchaseOrderAsync(new Manufacturing.Procurement.V1.CreatePurchaseOrderRequest
+        {
+            Parent = "plants/P100", PurchaseOrderId = poId, Metadata = Metadata(),
+            PurchaseOrder = new Manufacturing.Procurement.V1.PurchaseOrder
+            {
+                Vendor = "V-100200", Currency = "EUR",
+                Lines = { new Manufacturing.Procurement.V1.PurchaseOrderLine { LineId = line, Material = "STEEL-S235", Quantity = kg("2000"), UnitPrice = "1.25",
+                    RequestedDeliveryDate = new Google.Type.Date { Year = 2026, Month = 12, Day = 10 } } },
+            },
+        })).PurchaseOrder;
+
+        await procurement("supplier").ConfirmPurchaseOrderLineAsync(new Manufacturing.Procurement.V1.ConfirmPurchaseOrderLineRequest
+        {
+            PurchaseOrder = po.Name, LineId = line, ConfirmedQuantity = kg("2000"), ConfirmedDeliveryDate = new Google.Type.Date { Year = 2026, Month = 12, Day = 12 }, Metadata = Metadata(),
+        });
+        await WaitAsync(() => suite.Odoo.PurchaseLine(lineId)["date_planned"]!.GetValue<string>() == "2026-12-12 00:00:00", "the confirmed date on the Odoo purchase line");
+
+        var lotId = Unique("LOT");
+        await procurement("warehouse").ReceiveGoodsAsync(new Manufacturing.Procurement.V1.ReceiveGoodsRequest
+        {
+            PurchaseOrder = po.Name, LineId = line, Quantity = kg("1500"), LotId = lotId, Location = "RECV-01", SupplierLot = "S-77", Metadata = Metadata(),
+        });
+
+        await WaitAsync(() => suite.Odoo.Receipts(poId) is [{ } first, _] && first["state"]!.GetValue<string>() == "done", "the validated receipt and its backorder in Odoo");
+        var moveLine = Assert.Single(suite.Odoo.MoveLines(purchaseLine: lineId));
+        Assert.Equal((1500m, lotId, true), (moveLine["quantity"]!.GetValue<decimal>(), moveLine["lot_name"]!.GetValue<string>(), moveLine["picked"]!.GetValue<bool>()));
+        Assert.StartsWith($"purchase_order/P100/{poId}/", moveLine["x_mfg_event_id"]!.GetValue<string>(), StringComparison.Ordinal);
+        var receipts = suite.Odoo.Receipts(poId);
+        Assert.Equal(1, receipts[0]["validate_calls"]!.GetValue<int>());
+        var backorder = Assert.Single(suite.Odoo.MovesOf(receipts[1]["id"]!.GetValue<long>()));
+        Assert.Equal((500m, "assigned"), (backorder["product_uom_qty"]!.GetValue<decimal>(), backorder["state"]!.GetValue<string>()));
+        Assert.Equal(1, suite.Odoo.PurchaseLine(lineId)["writes"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_consumption_from_a_lot_becomes_one_picked_move_line_with_that_lot_on_the_odoo_component_move()
+    {
+        var orderId = Unique("WO");
+        var lotId = Unique("RM");
+        suite.Odoo.AddProduction(orderId, 25);
+        var move = suite.Odoo.AddComponentMove(orderId, "FRAME-26", 25);
+        var odooLot = suite.Odoo.AddLot(lotId, 40, "FRAME-26");
+        await new InventoryService.InventoryServiceClient(suite.As("warehouse")).ReceiveLotAsync(new ReceiveLotRequest
+        {
+            Parent = "plants/P100", LotId = lotId, Material = "FRAME-26", Quantity = new Quantity { Value = "40", UnitOfMeasure = "EA" }, Location = "RECV-01", Metadata = Metadata(),
+        });
+        var order = (await Erp.ReleaseProductionOrderAsync(Release(orderId))).ProductionOrder.Name;
+        var consume = new ConsumeMaterialRequest
+        {
+            ProductionOrder = order, Component = "FRAME-26", LotId = lotId, Quantity = new Quantity { Value = "5", UnitOfMeasure = "EA" }, Metadata = Metadata(),
+        };
+
+        await Mes.ConsumeMaterialAsync(consume);
+        await Mes.ConsumeMaterialAsync(consume); // the MES repeats itself: applied once, posted once
+
+        await WaitAsync(() => suite.Odoo.MoveLines(move).Count > 0, "the consumption in Odoo (micro-batch, every 10 s)");
+        var moveLine = Assert.Single(suite.Odoo.MoveLines(move));
+        Assert.Equal((5m, odooLot, true), (moveLine["quantity"]!.GetValue<decimal>(), moveLine["lot_id"]!.GetValue<long>(), moveLine["picked"]!.GetValue<bool>()));
+    }
 }

@@ -29,6 +29,11 @@ public sealed class FakeOdoo : IAsyncDisposable
     private readonly ConcurrentDictionary<long, JsonObject> _productions = new();
     private readonly ConcurrentDictionary<long, JsonObject> _alerts = new();
     private readonly ConcurrentDictionary<long, JsonObject> _lots = new();
+    private readonly ConcurrentDictionary<long, JsonObject> _moves = new();
+    private readonly ConcurrentDictionary<long, JsonObject> _moveLines = new();
+    private readonly ConcurrentDictionary<long, JsonObject> _purchaseLines = new();
+    private readonly ConcurrentDictionary<long, JsonObject> _pickings = new();
+    private readonly ConcurrentDictionary<string, long> _products = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
     private long _nextId = 100;
     private int _unavailable;
@@ -73,18 +78,81 @@ public sealed class FakeOdoo : IAsyncDisposable
         return id;
     }
 
-    /// <summary>Adds a lot named <paramref name="name"/> with <paramref name="quantity"/> on hand; returns its id.</summary>
-    public long AddLot(string name, decimal quantity)
+    /// <summary>Adds a lot named <paramref name="name"/> of <paramref name="product"/> with <paramref name="quantity"/> on hand; returns its id.</summary>
+    public long AddLot(string name, decimal quantity, string product = "FRAME-26")
     {
         var id = Interlocked.Increment(ref _nextId);
-        _lots[id] = new JsonObject { ["id"] = id, ["name"] = name, ["product_id"] = new JsonArray(7, "[FRAME-26] Frame"), ["product_qty"] = quantity };
+        _lots[id] = new JsonObject { ["id"] = id, ["name"] = name, ["product_id"] = Product(product), ["product_qty"] = quantity };
         return id;
     }
+
+    // A product as a many2one value: [id, "[code] code"], one id per code.
+    private JsonArray Product(string code) => new(_products.GetOrAdd(code, _ => Interlocked.Increment(ref _nextId)), $"[{code}] {code}");
+
+    /// <summary>Adds an open component move of <paramref name="component"/> to the manufacturing order named <paramref name="production"/>; returns its id.</summary>
+    public long AddComponentMove(string production, string component, decimal quantity)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        _moves[id] = new JsonObject
+        {
+            ["id"] = id, ["raw_material_production_id.name"] = production, ["product_id.default_code"] = component, ["product_id"] = Product(component),
+            ["location_id"] = new JsonArray(8, "WH/Stock"), ["location_dest_id"] = new JsonArray(15, "Virtual Locations/Production"),
+            ["picking_id"] = false, ["state"] = "confirmed", ["product_uom_qty"] = quantity,
+        };
+        return id;
+    }
+
+    /// <summary>
+    /// Adds a purchase order line of <paramref name="product"/> to the purchase order named
+    /// <paramref name="purchaseOrder"/>, with its incoming receipt (a <c>stock.picking</c> and its move);
+    /// returns the line's id.
+    /// </summary>
+    public long AddPurchaseLine(string purchaseOrder, string product, decimal quantity, DateOnly planned)
+    {
+        var line = Interlocked.Increment(ref _nextId);
+        _purchaseLines[line] = new JsonObject
+        {
+            ["id"] = line, ["order_id.name"] = purchaseOrder, ["product_id"] = Product(product), ["product_qty"] = quantity,
+            ["date_planned"] = $"{planned:yyyy-MM-dd} 00:00:00",
+        };
+        AddReceiptMove(purchaseOrder, line, product, quantity);
+        return line;
+    }
+
+    private long AddReceiptMove(string purchaseOrder, long line, string product, decimal quantity)
+    {
+        var picking = Interlocked.Increment(ref _nextId);
+        _pickings[picking] = new JsonObject { ["id"] = picking, ["name"] = $"WH/IN/{picking:00000}", ["origin"] = purchaseOrder, ["state"] = "assigned" };
+        var move = Interlocked.Increment(ref _nextId);
+        _moves[move] = new JsonObject
+        {
+            ["id"] = move, ["purchase_line_id"] = line, ["purchase_line_id.order_id.name"] = purchaseOrder, ["picking_id"] = new JsonArray(picking, $"WH/IN/{picking:00000}"),
+            ["picking_id.picking_type_code"] = "incoming", ["product_id"] = Product(product), ["location_id"] = new JsonArray(4, "Partners/Vendors"),
+            ["location_dest_id"] = new JsonArray(8, "WH/Stock"), ["state"] = "assigned", ["product_uom_qty"] = quantity,
+        };
+        return picking;
+    }
+
+    /// <summary>The purchase order line <paramref name="id"/>.</summary>
+    public JsonObject PurchaseLine(long id) => _purchaseLines[id];
+
+    /// <summary>The move lines on move <paramref name="move"/>, or on the moves of purchase line <paramref name="purchaseLine"/>.</summary>
+    public IReadOnlyList<JsonObject> MoveLines(long? move = null, long? purchaseLine = null) =>
+        [.. _moveLines.Values.Where(l => move is { } m ? l["move_id"]!.GetValue<long>() == m
+            : _moves.TryGetValue(l["move_id"]!.GetValue<long>(), out var mv) && mv["purchase_line_id"]?.GetValue<long>() == purchaseLine)];
+
+    /// <summary>The receipts (pickings) of the purchase order named <paramref name="purchaseOrder"/>, oldest first.</summary>
+    public IReadOnlyList<JsonObject> Receipts(string purchaseOrder) =>
+        [.. _pickings.Values.Where(p => p["origin"]!.GetValue<string>() == purchaseOrder).OrderBy(p => p["id"]!.GetValue<long>())];
+
+    /// <summary>The moves of picking <paramref name="picking"/>.</summary>
+    public IReadOnlyList<JsonObject> MovesOf(long picking) =>
+        [.. _moves.Values.Where(m => m["picking_id"] is JsonArray p && p[0]!.GetValue<long>() == picking)];
 
     /// <summary>Changes <paramref name="field"/> of the <paramref name="model"/> record named <paramref name="name"/>, as a user in Odoo would.</summary>
     public void Edit(string model, string name, string field, JsonNode? value)
     {
-        var records = model == "stock.lot" ? _lots : _productions;
+        var records = model switch { "stock.lot" => _lots, "purchase.order.line" => _purchaseLines, _ => _productions };
         var record = records.Values.Single(r => r["name"]!.GetValue<string>() == name);
         lock (record)
         {
@@ -210,6 +278,12 @@ public sealed class FakeOdoo : IAsyncDisposable
             ("mrp.production", "write") => Write(body),
             ("mrp.production", "button_mark_done") => MarkDone(body),
             ("stock.lot", "search_read") => Ok(Search(_lots.Values, body)),
+            ("stock.move", "search_read") => Ok(Search(_moves.Values, body)),
+            ("stock.move.line", "search_read") => Ok(Search(_moveLines.Values, body)),
+            ("stock.move.line", "create") => CreateMoveLines(body),
+            ("stock.picking", "button_validate") => Validate(body),
+            ("purchase.order.line", "search_read") => Ok(Search(_purchaseLines.Values, body)),
+            ("purchase.order.line", "write") => WritePurchaseLines(body),
             ("quality.alert", "search_read") => Ok(Search(_alerts.Values, body)),
             ("quality.alert", "create") => CreateAlert(body),
             _ => Fail(404, "werkzeug.exceptions.NotFound", $"the model '{model}' has no method '{method}'"),
@@ -231,19 +305,21 @@ public sealed class FakeOdoo : IAsyncDisposable
         },
     }.ToJsonString(), "application/json");
 
-    // Domains of terms [field, "=", value] and [field, "in", [values]] (all the adapter sends), answering the fields asked for.
+    // Domains of terms [field, "=", value], [field, "in", [values]] and [field, "not in", [values]] (all the adapters send), a
+    // many2one compared by its id; dotted paths (order_id.name) are kept on the fake's records as they are. Answers the fields asked for.
     private static JsonArray Search(IEnumerable<JsonObject> records, JsonObject body)
     {
         var terms = body["domain"]!.AsArray().Select(t => (Field: t![0]!.GetValue<string>(), Operator: t[1]!.GetValue<string>(),
             Values: t[2] is JsonArray list ? list.Select(v => v!.ToJsonString()).ToHashSet() : [t[2]!.ToJsonString()])).ToList();
-        if (terms.FirstOrDefault(t => t.Operator is not ("=" or "in")) is { Field: not null } unknown)
+        if (terms.FirstOrDefault(t => t.Operator is not ("=" or "in" or "not in")) is { Field: not null } unknown)
         {
             throw new InvalidOperationException($"The fake does not search with {unknown.Operator}.");
         }
 
+        static string Value(JsonObject r, string field) => (r[field] is JsonArray { Count: 2 } many2one ? many2one[0] : r[field])?.ToJsonString() ?? "false";
         var fields = body["fields"] is JsonArray asked ? asked.Select(f => f!.GetValue<string>()).Append("id").ToHashSet() : null;
         var limit = body["limit"]?.GetValue<int>() ?? int.MaxValue;
-        return [.. records.Where(r => terms.All(t => t.Values.Contains(r[t.Field]?.ToJsonString() ?? "false"))).Take(limit)
+        return [.. records.Where(r => terms.All(t => t.Values.Contains(Value(r, t.Field)) != (t.Operator == "not in"))).Take(limit)
             .Select(r => (JsonNode)new JsonObject([.. ((JsonObject)r.DeepClone()).Where(f => fields is null || fields.Contains(f.Key))
                 .Select(f => KeyValuePair.Create(f.Key, f.Value?.DeepClone()))]))];
     }
@@ -285,6 +361,103 @@ public sealed class FakeOdoo : IAsyncDisposable
                 production["state"] = "done";
                 production["qty_produced"] = production["qty_producing"]!.DeepClone();
                 production["marked_done"] = production["marked_done"]!.GetValue<int>() + 1;
+            }
+        }
+
+        return Ok(JsonValue.Create(true));
+    }
+
+    private Answer CreateMoveLines(JsonObject body)
+    {
+        var ids = new JsonArray();
+        foreach (var values in body["vals_list"]!.AsArray())
+        {
+            var line = (JsonObject)values!.DeepClone();
+            var moveId = line["move_id"]?.GetValue<long>() ?? 0;
+            if (!_moves.TryGetValue(moveId, out var move))
+            {
+                return Fail(422, "odoo.exceptions.ValidationError", "A move line needs its move.");
+            }
+
+            if (line["location_id"] is null || line["location_dest_id"] is null)
+            {
+                return Fail(422, "odoo.exceptions.ValidationError", "The operation cannot be created: missing required fields location_id, location_dest_id.");
+            }
+
+            var id = Interlocked.Increment(ref _nextId);
+            line["id"] = id;
+            line["state"] = move["state"]!.DeepClone();
+            line["picking_id"] = move["picking_id"]!.DeepClone();
+            _moveLines[id] = line;
+            ids.Add(id);
+        }
+
+        return Ok(ids);
+    }
+
+    private Answer WritePurchaseLines(JsonObject body)
+    {
+        foreach (var id in body["ids"]!.AsArray().Select(i => i!.GetValue<long>()))
+        {
+            if (!_purchaseLines.TryGetValue(id, out var line))
+            {
+                return Fail(404, "odoo.exceptions.MissingError", $"Record does not exist or has been deleted. (Record: purchase.order.line({id},))");
+            }
+
+            lock (line)
+            {
+                foreach (var (field, value) in body["vals"]!.AsObject())
+                {
+                    line[field] = value?.DeepClone();
+                }
+
+                line["writes"] = (line["writes"]?.GetValue<int>() ?? 0) + 1;
+            }
+        }
+
+        return Ok(JsonValue.Create(true));
+    }
+
+    // Validates a receipt: its moves are done with what their picked lines hold; what is missing goes to a backorder.
+    private Answer Validate(JsonObject body)
+    {
+        lock (_pickings)
+        {
+            foreach (var id in body["ids"]!.AsArray().Select(i => i!.GetValue<long>()))
+            {
+                var picking = _pickings[id];
+                picking["validate_calls"] = (picking["validate_calls"]?.GetValue<int>() ?? 0) + 1;
+                if (picking["state"]!.GetValue<string>() == "done")
+                {
+                    return Fail(422, "odoo.exceptions.UserError", "The receipt is already done.");
+                }
+
+                foreach (var move in MovesOf(id))
+                {
+                    var moveId = move["id"]!.GetValue<long>();
+                    var lines = MoveLines(moveId);
+                    var received = lines.Sum(l => l["quantity"]!.GetValue<decimal>());
+                    var expected = move["product_uom_qty"]!.GetValue<decimal>();
+                    if (received == 0 && body["context"]?["skip_backorder"]?.GetValue<bool>() != true)
+                    {
+                        return Ok(new JsonObject { ["type"] = "ir.actions.act_window", ["res_model"] = "stock.immediate.transfer" });
+                    }
+
+                    move["state"] = "done";
+                    move["quantity"] = received;
+                    foreach (var line in lines)
+                    {
+                        line["state"] = "done";
+                    }
+
+                    if (received < expected)
+                    {
+                        AddReceiptMove(picking["origin"]!.GetValue<string>(), move["purchase_line_id"]!.GetValue<long>(),
+                            move["product_id"]![1]!.GetValue<string>().Split(']')[0].TrimStart('['), expected - received);
+                    }
+                }
+
+                picking["state"] = "done";
             }
         }
 

@@ -185,4 +185,111 @@ public sealed class OdooAdapterTests
         Assert.False(refused.Transient);
         Assert.Contains("unexpected token", refused.Message);
     }
+
+    private static IntegrationEvent PurchaseEvent(string type, params (string Key, string Value)[] data) => new()
+    {
+        EventId = $"purchase_order/P100/PO-7/4/0", EventType = type, AggregateType = "purchase_order", AggregateKey = "P100/PO-7", Plant = "P100",
+        AggregateVersion = 4, OccurredAt = DateTimeOffset.UnixEpoch, Data = data.ToImmutableDictionary(d => d.Key, d => d.Value),
+    };
+
+    private static IntegrationEvent Consumed() => new()
+    {
+        EventId = "production_order/P100/WO-1/3/1", EventType = "MaterialConsumed", AggregateType = "production_order", AggregateKey = "P100/WO-1", Plant = "P100",
+        AggregateVersion = 3, OccurredAt = DateTimeOffset.UnixEpoch,
+        Data = ImmutableDictionary<string, string>.Empty.Add("component", "FRAME-26").Add("lot", "plants/P100/lots/RM-1").Add("quantity", "5 EA"),
+    };
+
+    private static JsonObject Move() => new()
+    {
+        ["id"] = 70, ["product_id"] = new JsonArray(9, "[FRAME-26] Frame"), ["location_id"] = new JsonArray(8, "WH/Stock"),
+        ["location_dest_id"] = new JsonArray(15, "Production"), ["picking_id"] = new JsonArray(33, "WH/IN/00033"),
+    };
+
+    [Fact]
+    public async Task A_consumption_creates_one_picked_move_line_with_the_lot_and_the_reference_and_a_redelivery_creates_none()
+    {
+        var created = false;
+        var odoo = new ScriptedOdoo((model, method, arguments) => (model, method) switch
+        {
+            ("stock.move.line", "search_read") => created ? new JsonArray(new JsonObject { ["id"] = 501 }) : new JsonArray(),
+            ("stock.move", "search_read") => new JsonArray(Move()),
+            ("stock.lot", "search_read") => new JsonArray(new JsonObject { ["id"] = 44 }),
+            ("stock.move.line", "create") => Create(),
+            _ => null,
+        });
+        var adapter = new OdooAdapter(odoo, Options);
+        JsonNode Create()
+        {
+            created = true;
+            return new JsonArray(501);
+        }
+
+        var first = await adapter.DeliverAsync(Consumed(), CancellationToken.None);
+        var again = await adapter.DeliverAsync(Consumed(), CancellationToken.None);
+
+        Assert.Equal(("stock.move.line/501", "stock.move.line/501"), (first.ExternalRef, again.ExternalRef));
+        var create = Assert.Single(odoo.Calls, c => c.Method == "create").Arguments["vals_list"]![0]!;
+        Assert.Equal((70L, 9L, 44L, 5m, true, "production_order/P100/WO-1/3/1"), (create["move_id"]!.GetValue<long>(), create["product_id"]!.GetValue<long>(),
+            create["lot_id"]!.GetValue<long>(), create["quantity"]!.GetValue<decimal>(), create["picked"]!.GetValue<bool>(), create["x_mfg_event_id"]!.GetValue<string>()));
+        var lotSearch = Assert.Single(odoo.Calls, c => c.Model == "stock.lot").Arguments["domain"]!.ToJsonString();
+        Assert.Equal("""[["name","=","RM-1"],["product_id","=",9]]""", lotSearch);
+    }
+
+    [Fact]
+    public async Task A_confirmed_date_is_written_once_and_a_line_that_has_it_is_left_alone()
+    {
+        var planned = "2026-12-10 00:00:00";
+        var odoo = new ScriptedOdoo((model, method, arguments) => method == "search_read"
+            ? new JsonArray(new JsonObject { ["id"] = 17, ["date_planned"] = planned })
+            : (planned = arguments["vals"]!["date_planned"]!.GetValue<string>()) is not null ? JsonValue.Create(true) : null);
+        var adapter = new OdooAdapter(odoo, Options);
+        var confirmed = PurchaseEvent("PurchaseOrderLineConfirmed", ("line_id", "00017"), ("confirmed_delivery_date", "2026-12-12"));
+
+        var receipt = await adapter.DeliverAsync(confirmed, CancellationToken.None);
+        await adapter.DeliverAsync(confirmed, CancellationToken.None);
+
+        Assert.Equal("purchase.order.line/17", receipt.ExternalRef);
+        Assert.Equal("2026-12-12 00:00:00", planned);
+        Assert.Single(odoo.Calls, c => c.Method == "write");
+        Assert.Equal("""[["id","=",17],["order_id.name","=","PO-7"]]""", odoo.Calls[0].Arguments["domain"]!.ToJsonString());
+        await Assert.ThrowsAsync<ErpException>(() => adapter.DeliverAsync(PurchaseEvent("PurchaseOrderLineConfirmed", ("line_id", "A-1"), ("confirmed_delivery_date", "2026-12-12")), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_receipt_whose_move_line_exists_but_whose_picking_is_not_done_is_only_validated()
+    {
+        var odoo = new ScriptedOdoo((model, method, _) => (model, method) switch
+        {
+            ("stock.move.line", "search_read") => new JsonArray(new JsonObject { ["id"] = 600, ["picking_id"] = new JsonArray(33, "WH/IN/00033"), ["state"] = "assigned" }),
+            ("stock.picking", "button_validate") => JsonValue.Create(true),
+            _ => throw new InvalidOperationException($"{model}.{method} was not expected"),
+        });
+
+        var receipt = await new OdooAdapter(odoo, Options).DeliverAsync(PurchaseEvent("GoodsReceived", ("line_id", "17"), ("quantity", "1500 KG"), ("lot", "plants/P100/lots/L-1")), CancellationToken.None);
+
+        Assert.Equal("stock.picking/33", receipt.ExternalRef);
+        Assert.Equal(["search_read", "button_validate"], odoo.Calls.Select(c => c.Method));
+        Assert.True(odoo.Calls[1].Arguments["context"]!["skip_backorder"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task A_receipt_the_picking_refuses_with_a_wizard_is_a_refusal()
+    {
+        var odoo = new ScriptedOdoo((model, method, _) => (model, method) switch
+        {
+            ("stock.move.line", "search_read") => new JsonArray(),
+            ("stock.move", "search_read") => new JsonArray(Move()),
+            ("stock.move.line", "create") => new JsonArray(601),
+            ("stock.picking", "button_validate") => new JsonObject { ["type"] = "ir.actions.act_window", ["res_model"] = "stock.backorder.confirmation" },
+            _ => null,
+        });
+
+        var failed = await Assert.ThrowsAsync<ErpException>(() =>
+            new OdooAdapter(odoo, Options).DeliverAsync(PurchaseEvent("GoodsReceived", ("line_id", "17"), ("quantity", "1500 KG"), ("lot", "plants/P100/lots/L-1")), CancellationToken.None));
+
+        Assert.False(failed.Transient);
+        Assert.Contains("stock.backorder.confirmation", failed.Message);
+        var values = Assert.Single(odoo.Calls, c => c.Method == "create").Arguments["vals_list"]![0]!;
+        Assert.Equal(("L-1", 33L, 1500m), (values["lot_name"]!.GetValue<string>(), values["picking_id"]!.GetValue<long>(), values["quantity"]!.GetValue<decimal>()));
+    }
 }

@@ -15,6 +15,16 @@ namespace Manufacturing.Integration.Connectors.Odoo;
 /// <item><b>Quality holds</b> (<c>LotBlocked</c>): a <c>quality.alert</c> carrying the event id in the
 /// reference field (<see cref="ConnectorOptions.ReferenceField"/>), created only when a search for
 /// that id finds none.</item>
+/// <item><b>Material consumption</b> (<c>MaterialConsumed</c>): a picked <c>stock.move.line</c> with the
+/// lot (<c>stock.lot</c> by name and product) on the order's open component move of that product,
+/// carrying the event id in the reference field; created only when a search for it finds none.</item>
+/// <item><b>Supplier confirmations</b> (<c>PurchaseOrderLineConfirmed</c>): the
+/// <c>purchase.order.line</c> (our line id is its id) gets the confirmed day as
+/// <c>date_planned</c>, unless it has it already.</item>
+/// <item><b>Receipts</b> (<c>GoodsReceived</c>): a picked <c>stock.move.line</c> with the received
+/// quantity and lot name (with the reference) on the open incoming move of the purchase line, then
+/// <c>button_validate</c> of its <c>stock.picking</c> (the rest stays expected in a backorder). A
+/// redelivery finds the line by the reference and only validates when the picking is not done.</item>
 /// </list>
 /// Reconciliation reads back the <c>mrp.production</c> of each completed order (done, and
 /// <c>qty_produced</c> against our good quantity) and the <c>stock.lot</c> of each lot we reported
@@ -91,6 +101,9 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IE
     {
         ("production_order", "OperationCompleted") => e["state.state"] == "COMPLETED",
         ("lot", "LotBlocked") => true,
+        ("production_order", "MaterialConsumed") => true,
+        ("purchase_order", "PurchaseOrderLineConfirmed") => true,
+        ("purchase_order", "GoodsReceived") => true,
         _ => false,
     };
 
@@ -99,6 +112,9 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IE
     {
         "OperationCompleted" => CompleteProductionAsync(e, cancellationToken),
         "LotBlocked" => RaiseQualityAlertAsync(e, cancellationToken),
+        "MaterialConsumed" => ConsumeAsync(e, cancellationToken),
+        "PurchaseOrderLineConfirmed" => ConfirmLineAsync(e, cancellationToken),
+        "GoodsReceived" => ReceiveAsync(e, cancellationToken),
         _ => throw new ErpException($"The Odoo adapter does not map {e.EventType}.", transient: false),
     };
 
@@ -149,6 +165,140 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IE
         }
 
         return receipt;
+    }
+
+    // Our purchase order lines from Odoo carry the purchase.order.line id as their line id ("00017" → 17).
+    private static long LineId(IntegrationEvent e) =>
+        long.TryParse(e["line_id"], NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
+            ? id
+            : throw new ErpException($"Line {e["line_id"]} of purchase order {e.Id} is not an Odoo purchase.order.line id.", transient: false);
+
+    // "{value} {unit}" as a number; Odoo counts in the move's or line's unit.
+    private static decimal Amount(IntegrationEvent e, string field) =>
+        Reconciliation.Number(e[field]) ?? throw new ErpException($"The event carries no {field} ({e[field]}).", transient: false);
+
+    // The last segment of a resource name: plants/P100/lots/LOT-7 → LOT-7.
+    private static string LastSegment(string name) => name[(name.LastIndexOf('/') + 1)..];
+
+    private async Task<JsonObject?> FindAsync(string model, JsonArray domain, JsonArray fields, CancellationToken cancellationToken) =>
+        (await odoo.CallAsync(model, "search_read", new JsonObject { ["domain"] = domain, ["fields"] = fields, ["limit"] = 1 }, cancellationToken) as JsonArray ?? [])
+            .OfType<JsonObject>().FirstOrDefault();
+
+    // The stock.move.line an earlier delivery of this event created, found by the reference field.
+    private Task<JsonObject?> MoveLineOfAsync(IntegrationEvent e, CancellationToken cancellationToken) =>
+        FindAsync("stock.move.line", new JsonArray(new JsonArray(options.ReferenceField, "=", e.EventId)), new JsonArray("id", "picking_id", "state"), cancellationToken);
+
+    private async Task<long> CreateMoveLineAsync(IntegrationEvent e, JsonObject move, JsonObject values, CancellationToken cancellationToken)
+    {
+        values["move_id"] = Id(move["id"]);
+        values["product_id"] = Id((move["product_id"] as JsonArray)?.FirstOrDefault());
+        values["location_id"] = Id((move["location_id"] as JsonArray)?.FirstOrDefault());
+        values["location_dest_id"] = Id((move["location_dest_id"] as JsonArray)?.FirstOrDefault());
+        values["picked"] = true;
+        values[options.ReferenceField] = e.EventId;
+        var created = await odoo.CallAsync("stock.move.line", "create", new JsonObject { ["vals_list"] = new JsonArray(values) }, cancellationToken);
+        return Id(created is JsonArray { Count: > 0 } ids ? ids[0] : created);
+    }
+
+    private static readonly JsonArray MoveFields = ["id", "product_id", "location_id", "location_dest_id", "picking_id"];
+
+    private async Task<DeliveryReceipt> ConsumeAsync(IntegrationEvent e, CancellationToken cancellationToken)
+    {
+        if (await MoveLineOfAsync(e, cancellationToken) is { } done)
+        {
+            return new DeliveryReceipt($"stock.move.line/{Id(done["id"]).ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        var quantity = Amount(e, "quantity");
+        var move = await FindAsync("stock.move", new JsonArray(
+                new JsonArray("raw_material_production_id.name", "=", e.Id),
+                new JsonArray("product_id.default_code", "=", e["component"]),
+                new JsonArray("state", "not in", new JsonArray("done", "cancel"))), MoveFields.DeepClone().AsArray(), cancellationToken)
+            ?? throw new ErpException($"Odoo has no open component move of {e["component"]} in mrp.production {e.Id}.", transient: false);
+        var values = new JsonObject { ["quantity"] = quantity };
+        if (e["lot"] is { Length: > 0 } lotName)
+        {
+            var lot = await FindAsync("stock.lot", new JsonArray(
+                    new JsonArray("name", "=", LastSegment(lotName)),
+                    new JsonArray("product_id", "=", Id((move["product_id"] as JsonArray)?.FirstOrDefault()))), new JsonArray("id"), cancellationToken)
+                ?? throw new ErpException($"Odoo has no lot {LastSegment(lotName)} of {e["component"]}: consuming it there needs the lot.", transient: false);
+            values["lot_id"] = Id(lot["id"]);
+        }
+
+        var id = await CreateMoveLineAsync(e, move, values, cancellationToken);
+        return new DeliveryReceipt($"stock.move.line/{id.ToString(CultureInfo.InvariantCulture)}");
+    }
+
+    private async Task<DeliveryReceipt> ConfirmLineAsync(IntegrationEvent e, CancellationToken cancellationToken)
+    {
+        if (!DateOnly.TryParseExact(e["confirmed_delivery_date"], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            throw new ErpException($"The event carries no confirmed delivery date ({e["confirmed_delivery_date"]}).", transient: false);
+        }
+
+        var lineId = LineId(e);
+        var line = await FindAsync("purchase.order.line", new JsonArray(new JsonArray("id", "=", lineId), new JsonArray("order_id.name", "=", e.Id)),
+                new JsonArray("id", "date_planned"), cancellationToken)
+            ?? throw new ErpException($"Odoo has no purchase.order.line {lineId} in purchase order {e.Id}.", transient: false);
+        var receipt = new DeliveryReceipt($"purchase.order.line/{lineId.ToString(CultureInfo.InvariantCulture)}");
+        var planned = $"{date:yyyy-MM-dd} 00:00:00"; // Odoo datetimes are UTC text
+        if (line["date_planned"] is JsonValue current && current.TryGetValue<string>(out var text) && text.StartsWith(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), StringComparison.Ordinal))
+        {
+            return receipt; // already planned for that day: nothing to write
+        }
+
+        await odoo.CallAsync("purchase.order.line", "write", new JsonObject
+        {
+            ["ids"] = new JsonArray(lineId),
+            ["vals"] = new JsonObject { ["date_planned"] = planned },
+        }, cancellationToken);
+        return receipt;
+    }
+
+    private async Task<DeliveryReceipt> ReceiveAsync(IntegrationEvent e, CancellationToken cancellationToken)
+    {
+        long picking;
+        if (await MoveLineOfAsync(e, cancellationToken) is { } done)
+        {
+            picking = Id((done["picking_id"] as JsonArray)?.FirstOrDefault());
+            if (done["state"]?.GetValue<string>() == "done")
+            {
+                return Receipt(picking);
+            }
+        }
+        else
+        {
+            var lineId = LineId(e);
+            var move = await FindAsync("stock.move", new JsonArray(
+                    new JsonArray("purchase_line_id", "=", lineId),
+                    new JsonArray("purchase_line_id.order_id.name", "=", e.Id),
+                    new JsonArray("picking_id.picking_type_code", "=", "incoming"),
+                    new JsonArray("state", "not in", new JsonArray("done", "cancel"))), MoveFields.DeepClone().AsArray(), cancellationToken)
+                ?? throw new ErpException($"Odoo has no open receipt move for purchase.order.line {lineId} of {e.Id}.", transient: false);
+            picking = Id((move["picking_id"] as JsonArray)?.FirstOrDefault());
+            var values = new JsonObject { ["quantity"] = Amount(e, "quantity"), ["picking_id"] = picking };
+            if (e["lot"] is { Length: > 0 } lot)
+            {
+                values["lot_name"] = LastSegment(lot); // Odoo creates the lot of an incoming move line by its name
+            }
+
+            await CreateMoveLineAsync(e, move, values, cancellationToken);
+        }
+
+        // Validate what arrived; what did not stays expected in a backorder (skip_backorder: no wizard, backorder created).
+        var validated = await odoo.CallAsync("stock.picking", "button_validate", new JsonObject
+        {
+            ["ids"] = new JsonArray(picking),
+            ["context"] = new JsonObject { ["skip_backorder"] = true },
+        }, cancellationToken);
+        if (validated is JsonObject wizard)
+        {
+            throw new ErpException($"Odoo did not validate receipt stock.picking {picking}: it asks for confirmation ({wizard["res_model"]?.GetValue<string>() ?? "a wizard"}).", transient: false);
+        }
+
+        return Receipt(picking);
+
+        static DeliveryReceipt Receipt(long picking) => new($"stock.picking/{picking.ToString(CultureInfo.InvariantCulture)}");
     }
 
     private async Task<DeliveryReceipt> RaiseQualityAlertAsync(IntegrationEvent e, CancellationToken cancellationToken)
