@@ -466,4 +466,75 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
         var moveLine = Assert.Single(suite.Odoo.MoveLines(move));
         Assert.Equal((5m, odooLot, true), (moveLine["quantity"]!.GetValue<decimal>(), moveLine["lot_id"]!.GetValue<long>(), moveLine["picked"]!.GetValue<bool>()));
     }
+
+    // A sample IDoc of docs/samples/idocs with its placeholders filled.
+    private static string Idoc(string name, params (string Placeholder, string Value)[] values) =>
+        values.Aggregate(File.ReadAllText(Path.Combine(Repository.Root, "docs", "samples", "idocs", name)),
+            (xml, v) => xml.Replace($"{{{v.Placeholder}}}", v.Value, StringComparison.Ordinal));
+
+    private async Task<(System.Net.HttpStatusCode Status, System.Text.Json.Nodes.JsonNode? Body)> PostIdocAsync(string caller, string xml)
+    {
+        using var response = await suite.HttpAs(caller).PostAsync("/integration/v1/idocs", new StringContent(xml, System.Text.Encoding.UTF8, "application/xml"));
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? null : System.Text.Json.Nodes.JsonNode.Parse(text));
+    }
+
+    [Fact]
+    public async Task Sap_idocs_through_the_gateway_create_a_purchase_order_once_and_a_supplier_s_desadv_notifies_its_shipment()
+    {
+        var poId = Unique("45");
+        var docnum = Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var orders = Idoc("ORDERS05.xml", ("DOCNUM", docnum), ("PO", poId), ("MESTYP", "ORDERS"), ("UNIT", "KGM"), ("WERKS", "1020"), ("VENDOR", SuiteFixture.Vendor));
+
+        var (status, created) = await PostIdocAsync("sap", orders);
+        var (againStatus, again) = await PostIdocAsync("sap", orders); // SAP re-sends the IDoc
+
+        Assert.True(status == System.Net.HttpStatusCode.OK, $"{status}: {created?.ToJsonString()}");
+        var name = $"plants/P200/purchaseOrders/{poId}";
+        Assert.Equal((docnum, "ORDERS", "CreatePurchaseOrder", name, false), (created!["idocNumber"]!.GetValue<string>(), created["messageType"]!.GetValue<string>(),
+            created["commands"]![0]!["command"]!.GetValue<string>(), created["commands"]![0]!["resource"]!.GetValue<string>(),
+            created["commands"]![0]!["outcome"]?["duplicate"]?.GetValue<bool>() ?? false));
+        Assert.Equal(System.Net.HttpStatusCode.OK, againStatus);
+        Assert.True(again!["commands"]![0]!["outcome"]!["duplicate"]!.GetValue<bool>());
+        var procurement = new Manufacturing.Procurement.V1.ProcurementService.ProcurementServiceClient(suite.As("sap"));
+        var po = (await procurement.GetPurchaseOrderAsync(new Manufacturing.Procurement.V1.GetPurchaseOrderRequest { Name = name })).PurchaseOrder;
+        var line = Assert.Single(po.Lines);
+        Assert.Equal((SuiteFixture.Vendor, "EUR", "00010", "STEEL-S235", "2000", "KG", "1.25", 10), (po.Vendor, po.Currency, line.LineId, line.Material,
+            line.Quantity.Value, line.Quantity.UnitOfMeasure, line.UnitPrice, line.RequestedDeliveryDate.Day));
+
+        // The supplier's shipment notice, as a DESADV: applied with the supplier's identity. SAP may not send one (the supplier owns notices).
+        var desadv = Idoc("DESADV.xml", ("DOCNUM", docnum + "1"), ("PO", poId), ("WERKS", "1020"));
+        var (sapStatus, sapRefusal) = await PostIdocAsync("sap", desadv);
+        var (noticeStatus, notified) = await PostIdocAsync("supplier", desadv);
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, sapStatus);
+        Assert.Contains("the owner is supplier", sapRefusal!.ToJsonString(), StringComparison.Ordinal);
+        Assert.True(noticeStatus == System.Net.HttpStatusCode.OK, $"{noticeStatus}: {notified?.ToJsonString()}");
+        var notice = Assert.Single((await procurement.GetPurchaseOrderAsync(new Manufacturing.Procurement.V1.GetPurchaseOrderRequest { Name = name })).PurchaseOrder.ShipmentNotices);
+        Assert.Equal(("0180000123", "00010", "1500", "S-77"), (notice.NoticeId, notice.Lines[0].LineId, notice.Lines[0].Quantity.Value, notice.Lines[0].SupplierLot));
+    }
+
+    [Fact]
+    public async Task An_idoc_that_cannot_be_taken_is_refused_with_the_segment_and_field_and_changes_nothing()
+    {
+        var poId = Unique("45");
+        var badUnit = Idoc("ORDERS05.xml", ("DOCNUM", "1"), ("PO", poId), ("MESTYP", "ORDERS"), ("UNIT", "XYZ"), ("WERKS", "1020"), ("VENDOR", SuiteFixture.Vendor));
+        var unmapped = Idoc("ORDERS05.xml", ("DOCNUM", "2"), ("PO", poId), ("MESTYP", "ORDERS"), ("UNIT", "KGM"), ("WERKS", "9999"), ("VENDOR", SuiteFixture.Vendor));
+
+        foreach (var (xml, field) in new[] { (badUnit, "idoc.E1EDP01[1]/MENEE"), (unmapped, "idoc.E1EDP01[1]/WERKS"), ("<ORDERS05><IDOC>", "idoc.(document)") })
+        {
+            var (status, body) = await PostIdocAsync("sap", xml);
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, status);
+            Assert.Contains(field, body!.ToJsonString(), StringComparison.Ordinal);
+        }
+
+        // A well-formed order from a caller that does not own purchase orders: procurement refuses it, as it would refuse the caller directly.
+        var valid = Idoc("ORDERS05.xml", ("DOCNUM", "3"), ("PO", poId), ("MESTYP", "ORDERS"), ("UNIT", "KGM"), ("WERKS", "1020"), ("VENDOR", SuiteFixture.Vendor));
+        var denied = await PostIdocAsync("odoo", valid);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, denied.Status);
+        Assert.Contains("the owner is sap", denied.Body!.ToJsonString(), StringComparison.Ordinal);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => new Manufacturing.Procurement.V1.ProcurementService.ProcurementServiceClient(suite.As("sap"))
+            .GetPurchaseOrderAsync(new Manufacturing.Procurement.V1.GetPurchaseOrderRequest { Name = $"plants/P200/purchaseOrders/{poId}" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+    }
 }

@@ -18,6 +18,7 @@ internal static partial class IntegrationHosting
         var dataSource = string.IsNullOrWhiteSpace(connectionString) ? null : NpgsqlDataSource.Create(connectionString);
         builder.Services.AddSingleton(new IntegrationRuntime(builder.Configuration,
             dataSource is null ? null : new DeliveryStore(dataSource), dataSource is null ? null : new ReconciliationStore(dataSource)));
+        builder.Services.AddSingleton<Grpc.IdocIntake>();
         builder.Services.AddHostedService<RouterStarter>();
         return builder;
     }

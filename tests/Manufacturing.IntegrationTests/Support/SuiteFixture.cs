@@ -212,6 +212,8 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["Integration__Connectors__sap-test__SapPlants__P100"] = "1010",
                 ["Integration__Connectors__sap-test__SapPlants__P200"] = "1020",
                 ["Integration__Connectors__sap-test__Timeout"] = "00:00:05",
+                // The IDoc intake applies IDocs through the procurement host (started before the integration host).
+                ["Integration__Inbound__Procurement"] = _grpcPorts.TryGetValue("procurement", out var procurement) ? $"http://127.0.0.1:{procurement}" : "",
                 ["Integration__Connectors__sap-test__BreakDuration"] = "00:00:02",
             });
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__Destinations__{name}-1__Address"] = $"http://127.0.0.1:{grpc}";

@@ -65,6 +65,9 @@ public sealed class AccessPolicyTests
     [InlineData("/manufacturing.shop_floor.v1.ShopFloorService/StartOperation", Access.Write)]
     [InlineData("/manufacturing.procurement.v1.ProcurementService/ResolvePurchaseOrderException", Access.Review)]
     [InlineData("/manufacturing.governance.v1.AuditService/ListAuditRecords", Access.Audit)]
+    [InlineData("/manufacturing.integration.v1.IntegrationService/ListDrifts", Access.Audit)]
+    [InlineData("/manufacturing.integration.v1.IntegrationService/ReconcileConnector", Access.Audit)]
+    [InlineData("/manufacturing.integration.v1.IntegrationService/ReceiveIdoc", Access.Write)]
     public void Rpcs_need_what_their_name_says(string method, Access access) => Assert.Equal(access, AccessPolicy.ForRpc(method));
 
     [Theory]
@@ -73,6 +76,9 @@ public sealed class AccessPolicyTests
     [InlineData("POST", "/procurement/v1/plants/P200/purchaseOrders/45/exceptions/1:resolve", Access.Review)]
     [InlineData("DELETE", "/inventory/v1/plants/P100/lots/L-1", Access.Write)]
     [InlineData("GET", "/governance/v1/auditRecords", Access.Audit)]
+    [InlineData("POST", "/integration/v1/idocs", Access.Write)]
+    [InlineData("GET", "/integration/v1/idocs", Access.Audit)]
+    [InlineData("POST", "/integration/v1/connectors/odoo-main:reconcile", Access.Audit)]
     public void Rest_calls_need_what_their_method_and_path_say(string method, string path, Access access) =>
         Assert.Equal(access, AccessPolicy.ForRest(method, path));
 
@@ -95,6 +101,9 @@ public sealed class AccessPolicyTests
         Assert.Null(AccessPolicy.Refusal(supplier, Access.Read, "/procurement/v1/plants/P200/purchaseOrders/45"));
         Assert.Contains("only the procurement service", AccessPolicy.Refusal(supplier, Access.Read, "/manufacturing.inventory.v1.InventoryService/GetLot"), StringComparison.Ordinal);
         Assert.NotNull(AccessPolicy.Refusal(supplier, Access.Read, "/shop-floor/v1/plants/P200/productionOrders/WO-1"));
+        Assert.Null(AccessPolicy.Refusal(supplier, Access.Write, "/integration/v1/idocs"));
+        Assert.Null(AccessPolicy.Refusal(supplier, Access.Write, "/manufacturing.integration.v1.IntegrationService/ReceiveIdoc"));
+        Assert.NotNull(AccessPolicy.Refusal(supplier, Access.Audit, "/manufacturing.integration.v1.IntegrationService/ListDrifts"));
     }
 
     [Fact]

@@ -12,8 +12,10 @@ using DeadLetterFilter = Manufacturing.Integration.Grains.DeadLetterFilter;
 namespace Manufacturing.Integration.Api.Grpc;
 
 /// <summary>Connectors, dead letters and reconciliation (the caller interceptor has already required <c>sre</c> or the review scope).</summary>
-internal sealed class IntegrationGrpcService(IntegrationRuntime runtime, IGrainFactory grains, ServiceIdentity service) : IntegrationService.IntegrationServiceBase
+internal sealed class IntegrationGrpcService(IntegrationRuntime runtime, IGrainFactory grains, ServiceIdentity service, IdocIntake idocs) : IntegrationService.IntegrationServiceBase
 {
+    public override Task<ReceiveIdocResponse> ReceiveIdoc(ReceiveIdocRequest request, ServerCallContext context) => idocs.ReceiveAsync(request, context);
+
     private const string DeadLetterPrefix = "deadLetters/";
     private const string ConnectorPrefix = "connectors/";
 

@@ -45,9 +45,14 @@ public static class AccessPolicy
             return Access.Authenticated;
         }
 
+        if (fullMethod == IdocRpc)
+        {
+            return Access.Write; // an ERP or a supplier sending an IDoc: the procurement commands it stands for decide the rest
+        }
+
         if (fullMethod.StartsWith("/manufacturing.integration.v1.IntegrationService/", StringComparison.Ordinal))
         {
-            return Access.Audit; // operating the ERP deliveries: connectors and dead letters
+            return Access.Audit; // operating the ERP deliveries: connectors, dead letters, drift
         }
 
         var method = fullMethod[(fullMethod.LastIndexOf('/') + 1)..];
@@ -64,6 +69,11 @@ public static class AccessPolicy
     /// <summary>What a REST call through the gateway needs (the same rules as <see cref="ForRpc"/> for the RPC it transcodes to).</summary>
     public static Access ForRest(string httpMethod, string path)
     {
+        if (path == IdocPath && httpMethod.Equals("POST", StringComparison.OrdinalIgnoreCase))
+        {
+            return Access.Write;
+        }
+
         if ((path.StartsWith("/governance/", StringComparison.Ordinal) && path.Contains("/auditRecords", StringComparison.Ordinal))
             || path.StartsWith("/integration/", StringComparison.Ordinal))
         {
@@ -94,12 +104,20 @@ public static class AccessPolicy
         return first;
     }
 
+    /// <summary>The IDoc intake's RPC; it applies procurement commands on the caller's behalf.</summary>
+    public const string IdocRpc = "/manufacturing.integration.v1.IntegrationService/ReceiveIdoc";
+
+    /// <summary>The IDoc intake's REST path.</summary>
+    public const string IdocPath = "/integration/v1/idocs";
+
     /// <summary>
     /// Why <paramref name="caller"/> may not make a call to <paramref name="path"/> (a gRPC method or REST
-    /// path) that needs <paramref name="access"/>; null when it may. Suppliers reach only procurement.
+    /// path) that needs <paramref name="access"/>; null when it may. Suppliers reach only procurement
+    /// (and the IDoc intake, which calls procurement with their own identity).
     /// </summary>
     public static string? Refusal(CallerIdentity caller, Access access, string path) =>
         caller.Kind == ClientKind.Supplier && access is not (Access.Anonymous or Access.Authenticated) && Domain(path) != "procurement"
+            && path is not (IdocRpc or IdocPath)
             ? $"{caller.Client} is a supplier; suppliers reach only the procurement service."
             : Refusal(caller, access);
 
