@@ -537,4 +537,46 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
             .GetPurchaseOrderAsync(new Manufacturing.Procurement.V1.GetPurchaseOrderRequest { Name = $"plants/P200/purchaseOrders/{poId}" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, missing.StatusCode);
     }
+
+    [Fact]
+    public async Task The_business_event_and_its_deliveries_carry_the_trace_of_the_command_that_caused_it()
+    {
+        var orderId = Unique("WO");
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
+        var headers = new Grpc.Core.Metadata { { "traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString()}-01" } };
+
+        suite.Odoo.AddProduction(orderId, 25);
+        var order = (await Erp.ReleaseProductionOrderAsync(Release(orderId))).ProductionOrder.Name;
+        await CompleteAsync(order, "0010", "25", "0");
+        await Mes.StartOperationAsync(new StartOperationRequest { ProductionOrder = order, OperationId = "0020", Metadata = Metadata() });
+        await Mes.CompleteOperationAsync(new CompleteOperationRequest
+        {
+            ProductionOrder = order, OperationId = "0020", Metadata = Metadata(),
+            GoodQuantity = new Quantity { Value = "25", UnitOfMeasure = "EA" }, ScrapQuantity = new Quantity { Value = "0", UnitOfMeasure = "EA" },
+        }, headers);
+
+        // The projector writes the event log a moment after the command returns; the router routes it after that.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        string logged = "", delivered = "";
+        while (logged.Length == 0 || delivered.Length == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the completion of {orderId} was not logged and routed with a trace within 60 s (log '{logged}', delivery '{delivered}')");
+            await Task.Delay(100);
+            await using var connection = new Npgsql.NpgsqlConnection(suite.ConnectionString);
+            await connection.OpenAsync();
+            await using var query = new Npgsql.NpgsqlCommand("""
+                SELECT e.trace_parent, coalesce((SELECT d.trace_parent FROM mfg_deliveries d WHERE d.event_id = e.event_id LIMIT 1), '')
+                FROM mfg_integration_events e WHERE e.aggregate_key = @key AND e.event_type = 'OperationCompleted' AND e.data->>'operation_id' = '0020'
+                """, connection);
+            query.Parameters.AddWithValue("key", $"P100/{orderId}");
+            await using var reader = await query.ExecuteReaderAsync();
+            if (await reader.ReadAsync())
+            {
+                (logged, delivered) = (reader.GetString(0), reader.GetString(1));
+            }
+        }
+
+        Assert.Equal(traceId, logged.Split('-')[1]);
+        Assert.Equal(logged, delivered);
+    }
 }

@@ -107,4 +107,18 @@ public sealed class DeliveryStoreTests
         Assert.Equal(("discarded", "posted by hand in Odoo"), ((await store.GetAsync(transient.Id))!.Status, (await store.GetAsync(transient.Id))!.DiscardReason));
         Assert.Equal(new ConnectorBacklog(1, (await store.GetAsync(refused.Id))!.EnqueuedAt, 0, 0), await store.BacklogAsync("odoo-main"));
     }
+
+    [Fact]
+    public async Task The_trace_of_the_originating_command_travels_from_the_event_to_its_delivery()
+    {
+        var (store, log) = await StoresAsync();
+        var trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        await log.ApplyAsync([Event("P100/WO-9", 2, "OperationCompleted") with { TraceParent = trace }, Event("P100/WO-10", 2, "OperationCompleted")]);
+
+        await store.RouteAsync(ToOdoo, 100);
+        var claimed = await store.ClaimAsync("odoo-main", [], 10, TimeSpan.FromMinutes(1));
+
+        Assert.Equal([("P100/WO-10", ""), ("P100/WO-9", trace)], claimed.Select(d => (d.Event.AggregateKey, d.Event.TraceParent)).OrderBy(d => d.AggregateKey, StringComparer.Ordinal));
+        Assert.Equal(trace, (await store.GetAsync(claimed.Single(d => d.Event.AggregateKey == "P100/WO-9").Id))!.Event.TraceParent);
+    }
 }

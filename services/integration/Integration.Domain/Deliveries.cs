@@ -29,6 +29,9 @@ public sealed record IntegrationEvent
     /// <summary>The correlation id of the request that caused it.</summary>
     public string CorrelationId { get; init; } = "";
 
+    /// <summary>The W3C <c>traceparent</c> of the originating command, "" when it was not traced.</summary>
+    public string TraceParent { get; init; } = "";
+
     /// <summary>The event's attributes and the aggregate's <c>state.*</c> snapshot.</summary>
     public ImmutableDictionary<string, string> Data { get; init; } = ImmutableDictionary<string, string>.Empty;
 

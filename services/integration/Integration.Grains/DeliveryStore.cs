@@ -64,7 +64,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
 {
     private const string Columns = """
         id, connector, workflow, event_id, event_type, aggregate_type, aggregate_key, plant, aggregate_version, occurred_at,
-        correlation_id, data::text, status, attempts, errors::text, due_at, enqueued_at, finished_at, external_ref, discard_reason
+        correlation_id, data::text, status, attempts, errors::text, due_at, enqueued_at, finished_at, external_ref, discard_reason, trace_parent
         """;
 
     /// <summary>
@@ -79,7 +79,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var events = new List<(long Id, IntegrationEvent Event)>();
         await using (var read = new NpgsqlCommand("""
-            SELECT id, event_id, event_type, aggregate_type, aggregate_key, plant, aggregate_version, occurred_at, correlation_id, data::text
+            SELECT id, event_id, event_type, aggregate_type, aggregate_key, plant, aggregate_version, occurred_at, correlation_id, data::text, trace_parent
             FROM mfg_integration_events WHERE routed_at IS NULL ORDER BY id LIMIT @limit FOR UPDATE SKIP LOCKED
             """, connection, transaction))
         {
@@ -87,7 +87,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                events.Add((reader.GetInt64(0), ReadEvent(reader, 1)));
+                events.Add((reader.GetInt64(0), ReadEvent(reader, 1, 10)));
             }
         }
 
@@ -105,9 +105,9 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                 connectors.Add(r.Connector);
                 var insert = new NpgsqlBatchCommand("""
                     INSERT INTO mfg_deliveries (connector, workflow, event_id, event_type, aggregate_type, aggregate_key, plant,
-                        aggregate_version, occurred_at, correlation_id, data, due_at)
+                        aggregate_version, occurred_at, correlation_id, data, due_at, trace_parent)
                     VALUES (@connector, @workflow, @event_id, @event_type, @aggregate_type, @aggregate_key, @plant,
-                        @version, @occurred_at, @correlation_id, @data, @due_at)
+                        @version, @occurred_at, @correlation_id, @data, @due_at, @trace_parent)
                     ON CONFLICT (connector, event_id) DO NOTHING
                     """);
                 insert.Parameters.AddWithValue("connector", r.Connector);
@@ -120,6 +120,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                 insert.Parameters.AddWithValue("version", e.AggregateVersion);
                 insert.Parameters.AddWithValue("occurred_at", e.OccurredAt);
                 insert.Parameters.AddWithValue("correlation_id", e.CorrelationId);
+                insert.Parameters.AddWithValue("trace_parent", e.TraceParent);
                 insert.Parameters.AddWithValue("data", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(e.Data));
                 insert.Parameters.AddWithValue("due_at", r.DueAt);
                 batch.BatchCommands.Add(insert);
@@ -331,8 +332,9 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         (JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? []).ToImmutableDictionary(StringComparer.Ordinal);
 
     // The event's columns, in the order both tables' queries select them, starting at `first`:
-    // event_id, event_type, aggregate_type, aggregate_key, plant, aggregate_version, occurred_at, correlation_id, data.
-    private static IntegrationEvent ReadEvent(NpgsqlDataReader reader, int first) => new()
+    // event_id, event_type, aggregate_type, aggregate_key, plant, aggregate_version, occurred_at, correlation_id, data;
+    // and its trace_parent at `trace`.
+    private static IntegrationEvent ReadEvent(NpgsqlDataReader reader, int first, int trace) => new()
     {
         EventId = reader.GetString(first),
         EventType = reader.GetString(first + 1),
@@ -343,6 +345,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         OccurredAt = reader.GetFieldValue<DateTimeOffset>(first + 6),
         CorrelationId = reader.GetString(first + 7),
         Data = Data(reader.GetString(first + 8)),
+        TraceParent = reader.GetString(trace),
     };
 
     private static Delivery Read(NpgsqlDataReader reader) => new()
@@ -350,7 +353,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         Id = reader.GetInt64(0),
         Connector = reader.GetString(1),
         Workflow = reader.GetString(2),
-        Event = ReadEvent(reader, 3),
+        Event = ReadEvent(reader, 3, 20),
         Status = reader.GetString(12),
         Attempts = reader.GetInt32(13),
         Errors = [.. (JsonSerializer.Deserialize<List<JsonElement>>(reader.GetString(14)) ?? []).Select(e => new DeliveryError(

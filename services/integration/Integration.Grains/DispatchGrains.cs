@@ -173,7 +173,7 @@ internal sealed partial class ConnectorGrain(IntegrationRuntime runtime, ILogger
     private async Task DeliverAsync(Connector connector, Delivery delivery, CancellationToken cancellationToken)
     {
         var name = connector.Options.Name;
-        using var activity = IntegrationTelemetry.Activities.StartActivity($"deliver {delivery.Event.EventType} to {name}", ActivityKind.Client);
+        using var activity = IntegrationTelemetry.StartDelivery(delivery.Event, name);
         activity?.SetTag("mfg.connector", name);
         activity?.SetTag("mfg.workflow", delivery.Workflow);
         activity?.SetTag("mfg.event_id", delivery.Event.EventId);

@@ -179,6 +179,16 @@ public static class IntegrationTelemetry
         Meter.CreateObservableGauge("mfg.integration.circuit_open", () => Each(s => s.Circuit is "open" or "isolated" ? 1 : 0), description: "1 while a connector's circuit is open.");
     }
 
+    /// <summary>
+    /// The span of one delivery attempt of <paramref name="e"/> to <paramref name="connector"/>: a new
+    /// trace of the dispatcher's, with a link to the originating command's span (from the event's
+    /// <see cref="IntegrationEvent.TraceParent"/>), so a trace viewer leads from the command to every
+    /// delivery of what it caused, however much later it happened. Null when nobody listens.
+    /// </summary>
+    public static Activity? StartDelivery(IntegrationEvent e, string connector) =>
+        Activities.StartActivity($"deliver {e.EventType} to {connector}", ActivityKind.Client, parentContext: default,
+            links: ActivityContext.TryParse(e.TraceParent, null, out var origin) ? [new ActivityLink(origin)] : null);
+
     /// <summary>Records how many drifts a connector has open, for the gauge.</summary>
     public static void ReportDrifts(string connector, long open) => OpenDrifts[connector] = open;
 

@@ -41,6 +41,12 @@ public sealed record BusinessEvent
 
     /// <summary>The source system of the command.</summary>
     [Id(9)] public SourceSystem Source { get; init; }
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the command that caused it ("" when it was not traced), so the
+    /// spans that deliver it to the ERPs link back to the originating request's trace.
+    /// </summary>
+    [Id(10)] public string TraceParent { get => field ?? ""; init; } = "";
 }
 
 /// <summary>An event as an aggregate's describer names it, before ids and versions are stamped on.</summary>

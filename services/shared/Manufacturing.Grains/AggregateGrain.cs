@@ -224,6 +224,7 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
 
         var snapshot = Snapshot(after).Where(p => p.Value is not null).Select(p => new KeyValuePair<string, string>($"state.{p.Key}", p.Value!)).ToList();
         var correlation = RequestContext.Get(GrainMeters.CorrelationIdKey) as string ?? "";
+        var trace = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C, Id: { } id } ? id : "";
         var index = 0;
         foreach (var draft in Describe(before, after, command))
         {
@@ -239,6 +240,7 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
                 OccurredAt = command.Metadata.OccurredAt,
                 Source = command.Metadata.Source,
                 Data = draft.Data.SetItems(snapshot),
+                TraceParent = trace,
             });
         }
     }

@@ -52,10 +52,10 @@ public sealed class PostgresReadModelStore(string connectionString) : IReadModel
             // transaction, so an event is in it exactly when the read models have applied it.
             var log = new NpgsqlBatchCommand("""
                 INSERT INTO mfg_integration_events (event_id, event_type, aggregate_type, aggregate_key, plant, aggregate_version,
-                    occurred_at, message_id, correlation_id, source, data)
-                SELECT id, type, aggregate_type, key, plant, version, occurred_at, message_id, correlation_id, source, data::jsonb
-                FROM unnest(@ids, @types, @aggregate_types, @keys, @plants, @versions, @times, @messages, @correlations, @sources, @data)
-                    AS e(id, type, aggregate_type, key, plant, version, occurred_at, message_id, correlation_id, source, data)
+                    occurred_at, message_id, correlation_id, source, data, trace_parent)
+                SELECT id, type, aggregate_type, key, plant, version, occurred_at, message_id, correlation_id, source, data::jsonb, trace_parent
+                FROM unnest(@ids, @types, @aggregate_types, @keys, @plants, @versions, @times, @messages, @correlations, @sources, @data, @traces)
+                    AS e(id, type, aggregate_type, key, plant, version, occurred_at, message_id, correlation_id, source, data, trace_parent)
                 ON CONFLICT (event_id) DO NOTHING
                 """);
             log.Parameters.AddWithValue("ids", applied.Select(e => e.EventId).ToArray());
@@ -69,6 +69,7 @@ public sealed class PostgresReadModelStore(string connectionString) : IReadModel
             log.Parameters.AddWithValue("correlations", applied.Select(e => e.CorrelationId).ToArray());
             log.Parameters.AddWithValue("sources", applied.Select(e => SourceSystems.WireName(e.Source)).ToArray());
             log.Parameters.AddWithValue("data", applied.Select(e => JsonSerializer.Serialize(e.Data)).ToArray());
+            log.Parameters.AddWithValue("traces", applied.Select(e => e.TraceParent).ToArray());
             batch.BatchCommands.Add(log);
         }
 
