@@ -400,6 +400,50 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
     }
 
     [Fact]
+    public async Task A_receipt_on_a_sap_purchase_order_and_the_lots_move_to_the_line_post_a_101_and_a_311_in_sap_once_each()
+    {
+        var poId = Unique("45");
+        var lotId = Unique("R");
+        var kg = (string value) => new Quantity { Value = value, UnitOfMeasure = "KG" };
+        var procurement = (string caller) => new Manufacturing.Procurement.V1.ProcurementService.ProcurementServiceClient(suite.As(caller));
+        var po = (await procurement("sap").CreatePurchaseOrderAsync(new Manufacturing.Procurement.V1.CreatePurchaseOrderRequest
+        {
+            Parent = "plants/P200", PurchaseOrderId = poId, Metadata = Metadata(),
+            PurchaseOrder = new Manufacturing.Procurement.V1.PurchaseOrder
+            {
+                Vendor = "V-100200", Currency = "EUR",
+                Lines = { new Manufacturing.Procurement.V1.PurchaseOrderLine { LineId = "00010", Material = "000000000000012345", Quantity = kg("2000"), UnitPrice = "1.25",
+                    RequestedDeliveryDate = new Google.Type.Date { Year = 2026, Month = 12, Day = 10 } } },
+            },
+        })).PurchaseOrder;
+        Assert.Equal("STEEL-S235", po.Lines[0].Material); // SAP's 12345 is our STEEL-S235 (Codes__sap__12345)
+
+        var receive = new Manufacturing.Procurement.V1.ReceiveGoodsRequest
+        {
+            PurchaseOrder = po.Name, LineId = "00010", Quantity = kg("1500"), LotId = lotId, Location = "RECV-01", SupplierLot = "S-77", Metadata = Metadata(),
+        };
+        await procurement("warehouse").ReceiveGoodsAsync(receive);
+        await procurement("warehouse").ReceiveGoodsAsync(receive); // the scanner sends it again: one receipt
+        var moved = (await new InventoryService.InventoryServiceClient(suite.As("warehouse")).TransferLotAsync(new TransferLotRequest
+        {
+            Name = $"plants/P200/lots/{lotId}", FromLocation = "RECV-01", ToLocation = "LINE-1", Quantity = kg("300"), Metadata = Metadata(),
+        })).Lot;
+
+        var transferText = SapHeaderText($"lot/P200/{lotId}/{moved.Version}/0");
+        await WaitAsync(() => suite.Sap.DocumentsFor("PurchaseOrder", poId).Count > 0 && suite.Sap.Documents(transferText).Count > 0, "the goods receipt and the transfer in SAP");
+        var receipt = Items(Assert.Single(suite.Sap.DocumentsFor("PurchaseOrder", poId)))[0]!;
+        Assert.Equal(["101", "B", "10", "12345", "1020", "0001", "1500", "KG"],
+            new[] { "GoodsMovementType", "GoodsMovementRefDocType", "PurchaseOrderItem", "Material", "Plant", "StorageLocation", "QuantityInEntryUnit", "EntryUnit" }
+                .Select(f => receipt[f]?.GetValue<string>()));
+        var transfer = Items(Assert.Single(suite.Sap.Documents(transferText)))[0]!;
+        Assert.Equal(["311", "12345", "1020", "0001", "1020", "0003", "300", "KG"],
+            new[] { "GoodsMovementType", "Material", "Plant", "StorageLocation", "IssuingOrReceivingPlant", "IssuingOrReceivingStorageLoc", "QuantityInEntryUnit", "EntryUnit" }
+                .Select(f => transfer[f]?.GetValue<string>()));
+    }
+
+    private static System.Text.Json.Nodes.JsonArray Items(System.Text.Json.Nodes.JsonObject document) => document["to_MaterialDocumentItem"]!["results"]!.AsArray();
+
+    [Fact]
     public async Task An_odoo_purchase_line_gets_its_confirmed_date_and_a_partial_receipt_validates_with_a_backorder_once()
     {
         var poId = Unique("PO");

@@ -1,5 +1,6 @@
 using Manufacturing.Grains;
 using Manufacturing.Integration.Grains;
+using Manufacturing.ServiceDefaults;
 using Npgsql;
 
 namespace Manufacturing.Integration.Api;
@@ -17,7 +18,8 @@ internal static partial class IntegrationHosting
         var connectionString = builder.Configuration.GetConnectionString("Orleans");
         var dataSource = string.IsNullOrWhiteSpace(connectionString) ? null : NpgsqlDataSource.Create(connectionString);
         builder.Services.AddSingleton(new IntegrationRuntime(builder.Configuration,
-            dataSource is null ? null : new DeliveryStore(dataSource), dataSource is null ? null : new ReconciliationStore(dataSource)));
+            dataSource is null ? null : new DeliveryStore(dataSource), dataSource is null ? null : new ReconciliationStore(dataSource),
+            DomainConfiguration.CodesFrom(builder.Configuration)));
         builder.Services.AddSingleton<Grpc.IdocIntake>();
         builder.Services.AddHostedService<RouterStarter>();
         return builder;

@@ -59,6 +59,19 @@ public sealed partial record ConnectorOptions
     /// <summary>SAP: the storage location goods receipts post to. Default <c>0001</c>.</summary>
     public string StorageLocation { get; init; } = "0001";
 
+    /// <summary>
+    /// SAP: the SAP storage location of each of our stock locations (<c>StorageLocations__RM-01=0002</c>),
+    /// which transfers between locations (movement type 311) need for both ends.
+    /// </summary>
+    public Dictionary<string, string> StorageLocations { get; init; } = [];
+
+    /// <summary>
+    /// SAP: whether our lots travel as SAP batches (<c>Batch</c>) on consumptions, receipts and
+    /// transfers. True (the default) when the materials are batch-managed in SAP; SAP refuses a batch
+    /// for a material that is not, and requires one for a material that is. Default true.
+    /// </summary>
+    public bool Batches { get; init; } = true;
+
     /// <summary>SAP: the client (<c>sap-client</c>), when the system has several.</summary>
     public string SapClient { get; init; } = "";
 

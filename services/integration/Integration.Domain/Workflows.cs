@@ -84,6 +84,8 @@ public sealed class WorkflowCatalog
             "Confirmed dates and shipment notices drive production scheduling and customer commitments."),
         new("receipts", ["GoodsReceived"], SyncPolicy.RealTime,
             "Received stock must be available to the ERP's planning and to production at once."),
+        new("stock-transfers", ["LotTransferred"], new(SyncMode.MicroBatch, TimeSpan.FromSeconds(10), false),
+            "Stock moved between storage locations keeps the ERP's availability per location right; near real time like consumption, every move counted."),
         new("telemetry", ["TelemetryWindowClosed"], new(SyncMode.Scheduled, TimeSpan.FromHours(1), false),
             "OEE and shift summaries are reporting: hourly batches, never raw machine data."),
     ]);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Manufacturing.Domain;
 using Manufacturing.Grains;
 using Manufacturing.Integration.Connectors;
 using Manufacturing.Integration.Connectors.Odoo;
@@ -29,7 +30,7 @@ public sealed class IntegrationRuntime : IDisposable
     private readonly List<HttpClient> _clients = [];
 
     /// <summary>Reads and checks the configuration.</summary>
-    public IntegrationRuntime(IConfiguration configuration, DeliveryStore? store, ReconciliationStore? reconciliation = null)
+    public IntegrationRuntime(IConfiguration configuration, DeliveryStore? store, ReconciliationStore? reconciliation = null, CodeMap? codes = null)
     {
         Reconciliation = ReconciliationSettings.From(configuration.GetSection("Integration:Reconciliation"));
         ReconciliationStore = reconciliation;
@@ -60,8 +61,8 @@ public sealed class IntegrationRuntime : IDisposable
             var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
             _clients.Add(http);
             IErpAdapter adapter = options.Kind == "sap"
-                ? new SapAdapter(new SapODataClient(http, options), options)
-                : new OdooAdapter(options.Protocol == "jsonrpc" ? new OdooJsonRpcClient(http, options) : new OdooJson2Client(http, options), options);
+                ? new SapAdapter(new SapODataClient(http, options), options, codes)
+                : new OdooAdapter(options.Protocol == "jsonrpc" ? new OdooJsonRpcClient(http, options) : new OdooJson2Client(http, options), options, codes);
             connectors[options.Name] = new Connector(options, new ResilientAdapter(adapter, options));
         }
 

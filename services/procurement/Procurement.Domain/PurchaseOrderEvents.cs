@@ -38,7 +38,8 @@ public static class PurchaseOrderEvents
 
         foreach (var receipt in after.Receipts.Skip(before.Receipts.Length))
         {
-            yield return EventDraft.Of("GoodsReceived", ("line_id", receipt.LineId), ("quantity", receipt.Quantity.ToString()), ("lot", ResourceNames.FromKey("lots", receipt.LotKey)));
+            yield return EventDraft.Of("GoodsReceived", ("line_id", receipt.LineId), ("material", after.Line(receipt.LineId)?.Material),
+                ("quantity", receipt.Quantity.ToString()), ("lot", ResourceNames.FromKey("lots", receipt.LotKey)));
         }
 
         foreach (var change in EventText.ExceptionChanges(before.Exceptions, after.Exceptions, after.ExceptionName))

@@ -12,6 +12,9 @@ public sealed class CodeMap
 {
     private readonly FrozenDictionary<(SourceSystem, string), string> _toCanonical;
 
+    // The way back, for messages to a source system; null where several of its codes map to one canonical code.
+    private readonly FrozenDictionary<(SourceSystem, string), string?> _toSource;
+
     /// <summary>Creates the map from (source system, the system's code, canonical code) entries.</summary>
     public CodeMap(IEnumerable<(SourceSystem Source, string Code, string Canonical)>? entries = null)
     {
@@ -27,6 +30,8 @@ public sealed class CodeMap
         }
 
         _toCanonical = map.ToFrozenDictionary();
+        _toSource = map.GroupBy(entry => (entry.Key.Item1, entry.Value))
+            .ToFrozenDictionary(group => group.Key, group => group.Count() == 1 ? group.Single().Key.Item2 : null);
     }
 
     /// <summary>No entries: SAP numbers are still normalised.</summary>
@@ -43,6 +48,14 @@ public sealed class CodeMap
         var normalized = Normalize(source, code);
         return _toCanonical.TryGetValue((source, normalized), out var canonical) ? canonical : normalized;
     }
+
+    /// <summary>
+    /// The code <paramref name="source"/> knows the canonical code <paramref name="canonical"/> by, for
+    /// messages to it: the code of its entry, or the canonical code itself when no entry maps to it.
+    /// Null when several of the source's codes map to it, so that which one is meant is not known.
+    /// </summary>
+    public string? SourceCode(SourceSystem source, string canonical) =>
+        _toSource.TryGetValue((source, canonical), out var code) ? code : canonical;
 
     /// <summary>SAP's external form of a material number: an all-digit number of up to 18 digits without its leading zeros.</summary>
     public static string Normalize(SourceSystem source, string code)

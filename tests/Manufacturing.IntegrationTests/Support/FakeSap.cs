@@ -43,6 +43,10 @@ public sealed class FakeSap : IAsyncDisposable
     public IReadOnlyList<JsonObject> Documents(string headerText) =>
         [.. _documents.Values.Where(d => d["MaterialDocumentHeaderText"]?.GetValue<string>() == headerText)];
 
+    /// <summary>The material documents with an item whose <paramref name="field"/> is <paramref name="value"/> (<c>PurchaseOrder</c>, <c>ManufacturingOrder</c>).</summary>
+    public IReadOnlyList<JsonObject> DocumentsFor(string field, string value) =>
+        [.. _documents.Values.Where(d => d["to_MaterialDocumentItem"]!["results"]!.AsArray().Any(i => i?[field]?.GetValue<string>() == value))];
+
     /// <summary>Cancels the documents with <paramref name="headerText"/>: their items are <c>GoodsMovementIsCancelled</c> from now on.</summary>
     public void Cancel(string headerText)
     {

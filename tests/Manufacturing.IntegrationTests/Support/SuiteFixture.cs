@@ -212,6 +212,11 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["Integration__Connectors__sap-test__SapPlants__P100"] = "1010",
                 ["Integration__Connectors__sap-test__SapPlants__P200"] = "1020",
                 ["Integration__Connectors__sap-test__Timeout"] = "00:00:05",
+                // Its storage locations for ours (transfers post 311 between them). The fake SAP manages no
+                // batches, so lots do not travel as batches (the batch mapping is unit-tested).
+                ["Integration__Connectors__sap-test__StorageLocations__RECV-01"] = "0001",
+                ["Integration__Connectors__sap-test__StorageLocations__LINE-1"] = "0003",
+                ["Integration__Connectors__sap-test__Batches"] = "false",
                 // The IDoc intake applies IDocs through the procurement host (started before the integration host).
                 ["Integration__Inbound__Procurement"] = _grpcPorts.TryGetValue("procurement", out var procurement) ? $"http://127.0.0.1:{procurement}" : "",
                 ["Integration__Connectors__sap-test__BreakDuration"] = "00:00:02",

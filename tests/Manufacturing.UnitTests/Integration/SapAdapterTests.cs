@@ -181,4 +181,107 @@ public sealed class SapAdapterTests
         Assert.False(failed.Transient);
         Assert.Contains("no schedule line 1 of purchase order 4500000017 item 10", failed.Message);
     }
+
+    private static IntegrationEvent Movement(string aggregateType, string key, string eventType, params (string Key, string Value)[] data) => new()
+    {
+        EventId = $"{aggregateType}/{key}/5/0", EventType = eventType, AggregateType = aggregateType,
+        AggregateKey = key, Plant = "P200", AggregateVersion = 5, OccurredAt = new DateTimeOffset(2026, 11, 24, 15, 30, 0, TimeSpan.Zero),
+        Data = data.ToImmutableDictionary(d => d.Key, d => d.Value),
+    };
+
+    private static readonly ConnectorOptions Locations = Options with { StorageLocations = new() { ["RM-01"] = "0002", ["LINE-1"] = "0003" } };
+
+    /// <summary>Posts a goods movement through a scripted SAP (no earlier document) and answers the header it posted.</summary>
+    private static async Task<System.Text.Json.Nodes.JsonObject> PostedAsync(IntegrationEvent e, ConnectorOptions options, Manufacturing.Domain.CodeMap? codes = null)
+    {
+        string? body = null;
+        var http = new Script(request =>
+        {
+            if (request.Method == HttpMethod.Post)
+            {
+                body = request.Content!.ReadAsStringAsync().Result;
+                return Json("""{"d": {"MaterialDocument": "4900000042", "MaterialDocumentYear": "2026"}}""", HttpStatusCode.Created);
+            }
+
+            return request.Headers.Contains("X-CSRF-Token")
+                ? new HttpResponseMessage(HttpStatusCode.OK) { Headers = { { "X-CSRF-Token", "t0k" } }, Content = new StringContent("{}") }
+                : Json("""{"d": {"results": []}}""");
+        });
+        var receipt = await new SapAdapter(new SapODataClient(new HttpClient(http), options), options, codes).DeliverAsync(e, CancellationToken.None);
+        Assert.Equal("material-document/2026/4900000042", receipt.ExternalRef);
+        return System.Text.Json.Nodes.JsonNode.Parse(body!)!.AsObject();
+    }
+
+    private static System.Text.Json.Nodes.JsonObject Item(System.Text.Json.Nodes.JsonObject header) =>
+        Assert.Single(header["to_MaterialDocumentItem"]!["results"]!.AsArray())!.AsObject();
+
+    private static string? Field(System.Text.Json.Nodes.JsonObject item, string name) => item[name]?.GetValue<string>();
+
+    [Fact]
+    public async Task A_consumption_is_a_261_goods_issue_to_the_manufacturing_order_from_the_lots_batch()
+    {
+        var e = Movement("production_order", "P200/1000123", "MaterialConsumed", ("component", "000000000000004711"), ("lot", "plants/P200/lots/l-77"), ("quantity", "12.5 KG"));
+
+        var header = await PostedAsync(e, Options);
+
+        Assert.Equal(("03", SapAdapter.HeaderText(e.EventId), "2026-11-24T00:00:00"), (Field(header, "GoodsMovementCode"), Field(header, "MaterialDocumentHeaderText"), Field(header, "PostingDate")));
+        var item = Item(header);
+        Assert.Equal(["261", "1000123", "4711", "1020", "0001", "12.5", "KG", "L-77"],
+            new[] { "GoodsMovementType", "ManufacturingOrder", "Material", "Plant", "StorageLocation", "QuantityInEntryUnit", "EntryUnit", "Batch" }.Select(f => Field(item, f)));
+    }
+
+    [Fact]
+    public async Task A_purchase_receipt_is_a_101_against_the_purchase_order_item_into_the_lots_batch()
+    {
+        var e = Movement("purchase_order", "P200/4500000017", "GoodsReceived", ("line_id", "00010"), ("material", "STEEL-S235"), ("quantity", "1500 KG"), ("lot", "plants/P200/lots/R-1"));
+
+        // Our STEEL-S235 is SAP's material 12345 (Codes__sap__000000000000012345=STEEL-S235): SAP hears its own number.
+        var header = await PostedAsync(e, Options, new([(Manufacturing.Domain.SourceSystem.Sap, "000000000000012345", "STEEL-S235")]));
+
+        Assert.Equal("01", Field(header, "GoodsMovementCode"));
+        var item = Item(header);
+        Assert.Equal(["101", "B", "4500000017", "10", "12345", "1020", "1500", "KG", "R-1"],
+            new[] { "GoodsMovementType", "GoodsMovementRefDocType", "PurchaseOrder", "PurchaseOrderItem", "Material", "Plant", "QuantityInEntryUnit", "EntryUnit", "Batch" }.Select(f => Field(item, f)));
+    }
+
+    [Fact]
+    public async Task A_lot_transfer_is_a_311_between_the_mapped_storage_locations_and_without_batches_when_sap_keeps_none()
+    {
+        var e = Movement("lot", "P200/R-1", "LotTransferred", ("from_location", "RM-01"), ("to_location", "LINE-1"), ("quantity", "300 KG"), ("state.material", "RM-STEEL"));
+
+        var item = Item(await PostedAsync(e, Locations));
+        Assert.Equal(["311", "RM-STEEL", "1020", "0002", "1020", "0003", "300", "KG", "R-1", "R-1"],
+            new[] { "GoodsMovementType", "Material", "Plant", "StorageLocation", "IssuingOrReceivingPlant", "IssuingOrReceivingStorageLoc", "QuantityInEntryUnit", "EntryUnit", "Batch", "IssgOrRcvgBatch" }.Select(f => Field(item, f)));
+
+        var unbatched = Item(await PostedAsync(e, Locations with { Batches = false }));
+        Assert.False(unbatched.ContainsKey("Batch") || unbatched.ContainsKey("IssgOrRcvgBatch"));
+    }
+
+    [Theory]
+    [InlineData("LINE-9", "LINE-1", "300 KG", "StorageLocations__LINE-9")]
+    [InlineData("RM-01", "LINE-1", "0 KG", "no usable quantity: '0 KG'")]
+    [InlineData("RM-01", "LINE-1", "lots", "no usable quantity: 'lots'")]
+    public async Task A_movement_sap_cannot_take_is_refused_before_anything_is_posted(string from, string to, string quantity, string reason)
+    {
+        var e = Movement("lot", "P200/R-1", "LotTransferred", ("from_location", from), ("to_location", to), ("quantity", quantity), ("state.material", "RM-STEEL"));
+        var http = new Script(request => request.Method == HttpMethod.Get ? Json("""{"d": {"results": []}}""") : Json("{}", HttpStatusCode.Created));
+
+        var failed = await Assert.ThrowsAsync<ErpException>(() => new SapAdapter(new SapODataClient(new HttpClient(http), Locations), Locations).DeliverAsync(e, CancellationToken.None));
+
+        Assert.False(failed.Transient);
+        Assert.Contains(reason, failed.Message);
+        Assert.DoesNotContain(http.Requests, r => r.StartsWith("POST", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_lot_name_longer_than_an_sap_batch_is_refused()
+    {
+        var e = Movement("production_order", "P200/1000123", "MaterialConsumed", ("component", "4711"), ("lot", "plants/P200/lots/LOT-2026-000001"), ("quantity", "1 KG"));
+        var http = new Script(_ => Json("""{"d": {"results": []}}"""));
+
+        var failed = await Assert.ThrowsAsync<ErpException>(() => new SapAdapter(new SapODataClient(new HttpClient(http), Options), Options).DeliverAsync(e, CancellationToken.None));
+
+        Assert.False(failed.Transient);
+        Assert.Contains("10 characters of an SAP batch", failed.Message);
+    }
 }

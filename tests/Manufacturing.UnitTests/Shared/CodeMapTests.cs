@@ -30,4 +30,21 @@ public sealed class CodeMapTests
         Assert.Equal("0", CodeMap.Normalize(SourceSystem.Sap, "000000000000000000"));
         Assert.Equal("STEEL-S235", CodeMap.SapInternal("STEEL-S235"));
     }
+
+    [Theory]
+    [InlineData(SourceSystem.Sap, "STEEL-S235", "12345")]
+    [InlineData(SourceSystem.Odoo, "BIKE-26", "FURN_8888")]
+    [InlineData(SourceSystem.Odoo, "STEEL-S235", "STEEL-S235")]
+    [InlineData(SourceSystem.Sap, "99999", "99999")]
+    public void Messages_to_a_source_system_speak_its_code_for_the_canonical_one(SourceSystem source, string canonical, string code) =>
+        Assert.Equal(code, Codes.SourceCode(source, canonical));
+
+    [Fact]
+    public void A_canonical_code_that_several_source_codes_map_to_has_no_way_back()
+    {
+        var codes = new CodeMap([(SourceSystem.Sap, "12345", "STEEL-S235"), (SourceSystem.Sap, "67890", "STEEL-S235"), (SourceSystem.Odoo, "S235", "STEEL-S235")]);
+
+        Assert.Null(codes.SourceCode(SourceSystem.Sap, "STEEL-S235"));
+        Assert.Equal("S235", codes.SourceCode(SourceSystem.Odoo, "STEEL-S235"));
+    }
 }

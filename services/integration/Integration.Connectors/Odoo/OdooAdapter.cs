@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Manufacturing.Domain;
 using Manufacturing.Integration.Domain;
 
 namespace Manufacturing.Integration.Connectors.Odoo;
@@ -30,7 +31,7 @@ namespace Manufacturing.Integration.Connectors.Odoo;
 /// <c>qty_produced</c> against our good quantity) and the <c>stock.lot</c> of each lot we reported
 /// (<c>product_qty</c> against our quantity on hand), by name, 200 names a call.
 /// </summary>
-public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IErpAdapter, IErpReconciler
+public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, CodeMap? codes = null) : IErpAdapter, IErpReconciler
 {
     private const int ReadPage = 200;
 
@@ -210,18 +211,20 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options) : IE
         }
 
         var quantity = Amount(e, "quantity");
+        var product = (codes ?? CodeMap.Empty).SourceCode(SourceSystem.Odoo, e["component"])
+            ?? throw new ErpException($"Several Odoo internal references map to {e["component"]} (Codes__odoo__*); which product is meant is not known.", transient: false);
         var move = await FindAsync("stock.move", new JsonArray(
                 new JsonArray("raw_material_production_id.name", "=", e.Id),
-                new JsonArray("product_id.default_code", "=", e["component"]),
+                new JsonArray("product_id.default_code", "=", product),
                 new JsonArray("state", "not in", new JsonArray("done", "cancel"))), MoveFields.DeepClone().AsArray(), cancellationToken)
-            ?? throw new ErpException($"Odoo has no open component move of {e["component"]} in mrp.production {e.Id}.", transient: false);
+            ?? throw new ErpException($"Odoo has no open component move of {product} in mrp.production {e.Id}.", transient: false);
         var values = new JsonObject { ["quantity"] = quantity };
         if (e["lot"] is { Length: > 0 } lotName)
         {
             var lot = await FindAsync("stock.lot", new JsonArray(
                     new JsonArray("name", "=", LastSegment(lotName)),
                     new JsonArray("product_id", "=", Id((move["product_id"] as JsonArray)?.FirstOrDefault()))), new JsonArray("id"), cancellationToken)
-                ?? throw new ErpException($"Odoo has no lot {LastSegment(lotName)} of {e["component"]}: consuming it there needs the lot.", transient: false);
+                ?? throw new ErpException($"Odoo has no lot {LastSegment(lotName)} of {product}: consuming it there needs the lot.", transient: false);
             values["lot_id"] = Id(lot["id"]);
         }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Manufacturing.Domain;
 using Manufacturing.Integration.Domain;
 
 namespace Manufacturing.Integration.Connectors.Sap;
@@ -28,7 +29,7 @@ namespace Manufacturing.Integration.Connectors.Sap;
 /// for the manufacturing order in <c>A_MaterialDocumentItem</c>, and compares what was received and
 /// not cancelled (reversed) with our good quantity; 20 orders a call.
 /// </summary>
-public sealed class SapAdapter(SapODataClient sap, ConnectorOptions options) : IErpAdapter, IErpReconciler
+public sealed class SapAdapter(SapODataClient sap, ConnectorOptions options, CodeMap? codes = null) : IErpAdapter, IErpReconciler
 {
     private const int ReadPage = 20;
 
@@ -85,7 +86,9 @@ public sealed class SapAdapter(SapODataClient sap, ConnectorOptions options) : I
     public bool Supports(IntegrationEvent e) => (e.AggregateType, e.EventType) switch
     {
         ("production_order", "OperationCompleted") => e["state.state"] == "COMPLETED",
-        ("purchase_order", "PurchaseOrderLineConfirmed") => true,
+        ("production_order", "MaterialConsumed") => true,
+        ("purchase_order", "PurchaseOrderLineConfirmed" or "GoodsReceived") => true,
+        ("lot", "LotTransferred") => true,
         _ => false,
     };
 
@@ -107,8 +110,7 @@ public sealed class SapAdapter(SapODataClient sap, ConnectorOptions options) : I
             throw new ErpException($"The event carries no confirmed delivery date ({e["confirmed_delivery_date"]}).", transient: false);
         }
 
-        // SAP's item numbers have no leading zeros in OData ('10' for our line 00010).
-        var item = e["line_id"].TrimStart('0') is { Length: > 0 } trimmed ? trimmed : "0";
+        var item = ItemNumber(e["line_id"]);
         var path = $"A_PurchaseOrderScheduleLine(PurchasingDocument='{Quote(e.Id)}',PurchasingDocumentItem='{Quote(item)}',ScheduleLine='1')";
         var receipt = new DeliveryReceipt($"purchase-order-schedule-line/{e.Id}/{item}/1");
         for (var attempt = 1; ; attempt++)
@@ -149,12 +151,19 @@ public sealed class SapAdapter(SapODataClient sap, ConnectorOptions options) : I
     /// <inheritdoc />
     public Task<DeliveryReceipt> DeliverAsync(IntegrationEvent e, CancellationToken cancellationToken) => e.EventType switch
     {
-        "OperationCompleted" => ReceiveProductionAsync(e, cancellationToken),
+        "OperationCompleted" => PostAsync(e, "02", ProductionReceipt, cancellationToken),
+        "MaterialConsumed" => PostAsync(e, "03", IssueToOrder, cancellationToken),
+        "GoodsReceived" => PostAsync(e, "01", PurchaseReceipt, cancellationToken),
+        "LotTransferred" => PostAsync(e, "04", Transfer, cancellationToken),
         "PurchaseOrderLineConfirmed" => ConfirmLineAsync(e, cancellationToken),
         _ => throw new ErpException($"The SAP adapter does not map {e.EventType}.", transient: false),
     };
 
-    private async Task<DeliveryReceipt> ReceiveProductionAsync(IntegrationEvent e, CancellationToken cancellationToken)
+    /// <summary>
+    /// Posts one material document with goods movement code <paramref name="code"/> and the item
+    /// <paramref name="item"/> builds, unless SAP already holds the document of this event.
+    /// </summary>
+    private async Task<DeliveryReceipt> PostAsync(IntegrationEvent e, string code, Func<IntegrationEvent, string, JsonObject> item, CancellationToken cancellationToken)
     {
         var text = HeaderText(e.EventId);
         var found = await sap.GetAsync(MaterialDocuments,
@@ -164,42 +173,134 @@ public sealed class SapAdapter(SapODataClient sap, ConnectorOptions options) : I
             return Receipt(existing[0]); // posted by an earlier delivery of this event
         }
 
-        var parts = e["good_quantity"].Split(' ');
-        if (parts.Length != 2 || !decimal.TryParse(parts[0], NumberStyles.Number, CultureInfo.InvariantCulture, out var good))
-        {
-            throw new ErpException($"The event carries no good quantity ({e["good_quantity"]}).", transient: false);
-        }
-
         if (!options.SapPlants.TryGetValue(e.Plant, out var plant))
         {
             throw new ErpException($"No SAP plant is configured for {e.Plant} (SapPlants__{e.Plant}).", transient: false);
         }
 
-        var today = e.OccurredAt.UtcDateTime.Date.ToString("yyyy-MM-ddT00:00:00", CultureInfo.InvariantCulture);
+        var day = e.OccurredAt.UtcDateTime.Date.ToString("yyyy-MM-ddT00:00:00", CultureInfo.InvariantCulture);
         var posted = await sap.PostAsync(MaterialDocuments, "A_MaterialDocumentHeader", new JsonObject
         {
-            ["GoodsMovementCode"] = "02",
-            ["PostingDate"] = today,
-            ["DocumentDate"] = today,
+            ["GoodsMovementCode"] = code,
+            ["PostingDate"] = day,
+            ["DocumentDate"] = day,
             ["MaterialDocumentHeaderText"] = text,
-            ["to_MaterialDocumentItem"] = new JsonObject
-            {
-                ["results"] = new JsonArray(new JsonObject
-                {
-                    ["Material"] = SapMaterialNumber.ToExternal(e["state.product"]),
-                    ["Plant"] = plant,
-                    ["StorageLocation"] = options.StorageLocation,
-                    ["GoodsMovementType"] = "101",
-                    ["GoodsMovementRefDocType"] = "F",
-                    ["ManufacturingOrder"] = e.Id,
-                    ["ManufacturingOrderItem"] = "1",
-                    ["QuantityInEntryUnit"] = good.ToString(CultureInfo.InvariantCulture),
-                    ["EntryUnit"] = parts[1],
-                }),
-            },
+            ["to_MaterialDocumentItem"] = new JsonObject { ["results"] = new JsonArray(item(e, plant)) },
         }, cancellationToken);
         return Receipt(posted);
     }
+
+    /// <summary>Production receipt of a completed order: 101 against the manufacturing order (reference document type F).</summary>
+    private JsonObject ProductionReceipt(IntegrationEvent e, string plant)
+    {
+        var (good, unit) = Amount(e, "good_quantity");
+        return new JsonObject
+        {
+            ["Material"] = Material(Required(e, "state.product")),
+            ["Plant"] = plant,
+            ["StorageLocation"] = options.StorageLocation,
+            ["GoodsMovementType"] = "101",
+            ["GoodsMovementRefDocType"] = "F",
+            ["ManufacturingOrder"] = e.Id,
+            ["ManufacturingOrderItem"] = "1",
+            ["QuantityInEntryUnit"] = good,
+            ["EntryUnit"] = unit,
+        };
+    }
+
+    /// <summary>Material consumed by a production order: goods issue 261 to the manufacturing order, from the lot's batch.</summary>
+    private JsonObject IssueToOrder(IntegrationEvent e, string plant)
+    {
+        var (quantity, unit) = Amount(e, "quantity");
+        var item = new JsonObject
+        {
+            ["Material"] = Material(Required(e, "component")),
+            ["Plant"] = plant,
+            ["StorageLocation"] = options.StorageLocation,
+            ["GoodsMovementType"] = "261",
+            ["ManufacturingOrder"] = e.Id,
+            ["QuantityInEntryUnit"] = quantity,
+            ["EntryUnit"] = unit,
+        };
+        return WithBatch(item, "Batch", LastSegment(e["lot"]));
+    }
+
+    /// <summary>Goods received on a purchase order line: 101 against the purchase order item (reference document type B), into the lot's batch.</summary>
+    private JsonObject PurchaseReceipt(IntegrationEvent e, string plant)
+    {
+        var (quantity, unit) = Amount(e, "quantity");
+        var item = new JsonObject
+        {
+            ["Material"] = Material(Required(e, "material")),
+            ["Plant"] = plant,
+            ["StorageLocation"] = options.StorageLocation,
+            ["GoodsMovementType"] = "101",
+            ["GoodsMovementRefDocType"] = "B",
+            ["PurchaseOrder"] = e.Id,
+            ["PurchaseOrderItem"] = ItemNumber(e["line_id"]),
+            ["QuantityInEntryUnit"] = quantity,
+            ["EntryUnit"] = unit,
+        };
+        return WithBatch(item, "Batch", LastSegment(e["lot"]));
+    }
+
+    /// <summary>A lot moved between our locations: transfer posting 311 between their SAP storage locations, within the plant and the batch.</summary>
+    private JsonObject Transfer(IntegrationEvent e, string plant)
+    {
+        var (quantity, unit) = Amount(e, "quantity");
+        var item = new JsonObject
+        {
+            ["Material"] = Material(Required(e, "state.material")),
+            ["Plant"] = plant,
+            ["StorageLocation"] = StorageLocationOf(Required(e, "from_location")),
+            ["GoodsMovementType"] = "311",
+            ["IssuingOrReceivingPlant"] = plant,
+            ["IssuingOrReceivingStorageLoc"] = StorageLocationOf(Required(e, "to_location")),
+            ["QuantityInEntryUnit"] = quantity,
+            ["EntryUnit"] = unit,
+        };
+        WithBatch(item, "Batch", e.Id);
+        return WithBatch(item, "IssgOrRcvgBatch", e.Id);
+    }
+
+    /// <summary>SAP's material number for our canonical code: through <c>Codes__sap__*</c> backwards, in SAP's external form.</summary>
+    private string Material(string canonical) =>
+        (codes ?? CodeMap.Empty).SourceCode(SourceSystem.Sap, canonical) is { } code ? SapMaterialNumber.ToExternal(code)
+        : throw new ErpException($"Several SAP material numbers map to {canonical} (Codes__sap__*); which one to post is not known.", transient: false);
+
+    private string StorageLocationOf(string location) =>
+        options.StorageLocations.TryGetValue(location, out var storage) ? storage
+        : throw new ErpException($"No SAP storage location is configured for location {location} (StorageLocations__{location}).", transient: false);
+
+    private JsonObject WithBatch(JsonObject item, string field, string lot)
+    {
+        if (!options.Batches || lot.Length == 0)
+        {
+            return item;
+        }
+
+        // SAP batch numbers are at most 10 characters, kept in upper case.
+        item[field] = lot.Length <= 10 ? lot.ToUpperInvariant()
+            : throw new ErpException($"Lot {lot} is longer than the 10 characters of an SAP batch number; set Batches=false for this connector if SAP does not manage these materials in batches.", transient: false);
+        return item;
+    }
+
+    /// <summary>A quantity attribute (<c>12.5 KG</c>) as SAP's decimal text and unit.</summary>
+    private static (string Quantity, string Unit) Amount(IntegrationEvent e, string key)
+    {
+        var parts = e[key].Split(' ');
+        return parts.Length == 2 && decimal.TryParse(parts[0], NumberStyles.Number, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? (value.ToString(CultureInfo.InvariantCulture), parts[1])
+            : throw new ErpException($"The event carries no usable {key.Replace('_', ' ')}: '{e[key]}' (SAP needs a positive amount and unit, such as '12.5 KG').", transient: false);
+    }
+
+    private static string Required(IntegrationEvent e, string key) =>
+        e[key] is { Length: > 0 } value ? value : throw new ErpException($"The event carries no {key}.", transient: false);
+
+    /// <summary>SAP's item numbers have no leading zeros in OData (<c>10</c> for our line <c>00010</c>).</summary>
+    private static string ItemNumber(string lineId) => lineId.TrimStart('0') is { Length: > 0 } trimmed ? trimmed : "0";
+
+    private static string LastSegment(string name) => name[(name.LastIndexOf('/') + 1)..];
 
     private static DeliveryReceipt Receipt(JsonNode? document) =>
         document?["MaterialDocument"]?.GetValue<string>() is { Length: > 0 } number
