@@ -21,6 +21,7 @@ internal static partial class IntegrationHosting
             dataSource is null ? null : new DeliveryStore(dataSource), dataSource is null ? null : new ReconciliationStore(dataSource),
             DomainConfiguration.CodesFrom(builder.Configuration)));
         builder.Services.AddSingleton<Grpc.IdocIntake>();
+        builder.Services.AddSingleton<IInboundApplier, Grpc.OdooInboundApplier>();
         builder.Services.AddHostedService<RouterStarter>();
         return builder;
     }

@@ -72,6 +72,9 @@ public sealed partial record ConnectorOptions
     /// </summary>
     public bool Batches { get; init; } = true;
 
+    /// <summary>Odoo: what to poll from Odoo into this system (released manufacturing orders, confirmed purchase orders). Off unless <c>Inbound__Enabled=true</c>.</summary>
+    public OdooInboundOptions Inbound { get; init; } = new();
+
     /// <summary>SAP: the client (<c>sap-client</c>), when the system has several.</summary>
     public string SapClient { get; init; } = "";
 
@@ -117,6 +120,30 @@ public sealed partial record ConnectorOptions
             throw new InvalidOperationException($"{at}__SecretFile must name the file with the API key or password.");
         }
 
+        if (Inbound.Enabled)
+        {
+            if (Kind != "odoo")
+            {
+                throw new InvalidOperationException($"{at}__Inbound: only Odoo connectors poll; SAP sends IDocs (POST /integration/v1/idocs).");
+            }
+
+            if (Inbound.PlantFor(Plants) is null)
+            {
+                throw new InvalidOperationException($"{at}__Inbound__Plant must name the plant Odoo's orders are for, one of __Plants ({string.Join(", ", Plants)}).");
+            }
+
+            if (string.IsNullOrEmpty(Inbound.TokenFile) && string.IsNullOrEmpty(Inbound.Token))
+            {
+                throw new InvalidOperationException($"{at}__Inbound__TokenFile must name the file with a bearer token for the odoo identity (read and write scopes).");
+            }
+
+            if (Inbound.Interval < TimeSpan.FromSeconds(1) || Inbound.Interval > TimeSpan.FromHours(1) || Inbound.Lag < TimeSpan.Zero || Inbound.Lag > TimeSpan.FromHours(1)
+                || Inbound.PageSize is < 1 or > 500)
+            {
+                throw new InvalidOperationException($"{at}__Inbound: Interval 00:00:01..01:00:00, Lag 0..01:00:00, PageSize 1..500.");
+            }
+        }
+
         if (MaxAttempts is < 1 or > 100 || MaxConcurrency is < 1 or > 64 || Timeout <= TimeSpan.Zero || BreakDuration <= TimeSpan.Zero)
         {
             throw new InvalidOperationException($"{at}: MaxAttempts 1..100, MaxConcurrency 1..64, Timeout and BreakDuration above zero.");
@@ -125,4 +152,53 @@ public sealed partial record ConnectorOptions
 
     [GeneratedRegex("^[a-z0-9-]{1,32}$")]
     private static partial Regex NamePattern();
+}
+
+/// <summary>
+/// Polling Odoo for its changes (<c>Integration:Connectors:{name}:Inbound</c>). Odoo's webhooks are
+/// fire-and-forget, so changes are read by <c>write_date</c> with a durable cursor; a webhook only
+/// makes the next poll come sooner.
+/// </summary>
+public sealed record OdooInboundOptions
+{
+    /// <summary>Whether to poll at all. Default false.</summary>
+    public bool Enabled { get; init; }
+
+    /// <summary>The plant Odoo's orders are for; may be left out when the connector serves one plant.</summary>
+    public string Plant { get; init; } = "";
+
+    /// <summary>A file with a bearer token of the <c>odoo</c> identity (scopes read and write), read again for every poll so it can be rotated.</summary>
+    public string? TokenFile { get; init; }
+
+    /// <summary>The token itself, when no file is given (development only).</summary>
+    public string? Token { get; init; }
+
+    /// <summary>How often to poll. Default 30 s.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How far behind the newest <c>write_date</c> seen each poll reads again. Odoo stamps a record with
+    /// its transaction's start, so a long transaction can commit a change dated before one already read;
+    /// reading the last minute again (and skipping what was applied) catches it. Default 60 s.
+    /// </summary>
+    public TimeSpan Lag { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Records changed before this time are not read (the first poll starts here). Default: all open orders.</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary>Records read per call. Default 50.</summary>
+    public int PageSize { get; init; } = 50;
+
+    /// <summary>
+    /// Odoo's units of measure (their names) mapped to the unit codes used here. Added to the defaults
+    /// <c>Units</c> → <c>EA</c>, <c>kg</c> → <c>KG</c>, <c>g</c> → <c>G</c>, <c>L</c> → <c>L</c>, <c>m</c> → <c>M</c>.
+    /// </summary>
+    public Dictionary<string, string> Units { get; init; } = [];
+
+    /// <summary>The plant polled records are for: <see cref="Plant"/>, or the only one of <paramref name="plants"/>; null when neither names one of them.</summary>
+    public string? PlantFor(IReadOnlyList<string> plants) =>
+        Plant.Length > 0 ? (plants.Contains(Plant) ? Plant : null) : plants.Count == 1 ? plants[0] : null;
+
+    /// <summary>The bearer token, from the file (read now) or the setting.</summary>
+    public string ReadToken() => TokenFile is { Length: > 0 } file ? File.ReadAllText(file).Trim() : Token ?? "";
 }

@@ -34,6 +34,7 @@ internal sealed partial class IntegrationRouterGrain(IntegrationRuntime runtime,
             {
                 await GrainFactory.GetGrain<IConnectorGrain>(name).Nudge();
                 await GrainFactory.GetGrain<IReconciliationGrain>(name).Start();
+                await GrainFactory.GetGrain<IInboundGrain>(name).Start();
             }
         }
 

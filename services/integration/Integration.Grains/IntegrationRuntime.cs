@@ -10,14 +10,17 @@ using Microsoft.Extensions.Configuration;
 
 namespace Manufacturing.Integration.Grains;
 
-/// <summary>One configured ERP connection: its settings and its adapter behind the resilience pipeline.</summary>
-public sealed class Connector(ConnectorOptions options, ResilientAdapter adapter)
+/// <summary>One configured ERP connection: its settings, its adapter behind the resilience pipeline, and its inbound reader when it polls.</summary>
+public sealed class Connector(ConnectorOptions options, ResilientAdapter adapter, OdooInboundReader? inbound = null)
 {
     /// <summary>The settings.</summary>
     public ConnectorOptions Options { get; } = options;
 
     /// <summary>The adapter, behind timeout, retry, circuit breaker and concurrency limit.</summary>
     public ResilientAdapter Adapter { get; } = adapter;
+
+    /// <summary>Reads Odoo's changes, when <c>Inbound__Enabled</c>; null otherwise.</summary>
+    public OdooInboundReader? Inbound { get; } = inbound;
 }
 
 /// <summary>
@@ -60,10 +63,12 @@ public sealed class IntegrationRuntime : IDisposable
 
             var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
             _clients.Add(http);
-            IErpAdapter adapter = options.Kind == "sap"
-                ? new SapAdapter(new SapODataClient(http, options), options, codes)
-                : new OdooAdapter(options.Protocol == "jsonrpc" ? new OdooJsonRpcClient(http, options) : new OdooJson2Client(http, options), options, codes);
-            connectors[options.Name] = new Connector(options, new ResilientAdapter(adapter, options));
+            IOdooClient? odoo = options.Kind == "odoo"
+                ? options.Protocol == "jsonrpc" ? new OdooJsonRpcClient(http, options) : new OdooJson2Client(http, options)
+                : null;
+            IErpAdapter adapter = odoo is null ? new SapAdapter(new SapODataClient(http, options), options, codes) : new OdooAdapter(odoo, options, codes);
+            var inbound = odoo is not null && options.Inbound.Enabled ? new OdooInboundReader(odoo, options, codes) : null;
+            connectors[options.Name] = new Connector(options, new ResilientAdapter(adapter, options), inbound);
         }
 
         if (connectors.Count > 0 && store is null)
@@ -162,6 +167,10 @@ public static class IntegrationTelemetry
     /// <summary>From the event's time at the source to its delivery at the ERP.</summary>
     public static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("mfg.integration.delivery.latency", unit: "s",
         description: "Time from the event at its source to its delivery at the ERP.");
+
+    /// <summary>Records polled from Odoo by outcome (applied, unchanged, rejected).</summary>
+    public static readonly Counter<long> InboundRecords = Meter.CreateCounter<long>("mfg.integration.inbound.records",
+        description: "Records polled from Odoo and applied, found unchanged or rejected, by connector and model.");
 
     /// <summary>Reconciliation runs by outcome (ok, failed).</summary>
     public static readonly Counter<long> ReconciliationRuns = Meter.CreateCounter<long>("mfg.integration.reconciliation.runs", description: "Reconciliation runs by connector and outcome.");

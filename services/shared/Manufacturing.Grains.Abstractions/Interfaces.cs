@@ -302,3 +302,130 @@ public sealed record ReconciliationRun
     /// <summary>Why the run failed ("" when it did not); a failed run changes no drift.</summary>
     [Id(6)] public string Error { get; init; } = "";
 }
+
+/// <summary>
+/// One Odoo connector's inbound poll, keyed by the connector's name: reads Odoo's changed
+/// manufacturing and purchase orders by <c>write_date</c> with a durable cursor and applies them as
+/// commands of the <c>odoo</c> identity. A timer polls at the configured interval, a reminder keeps it
+/// running, and <see cref="Poll"/> (a webhook's nudge, an operator) polls now. Polls never overlap.
+/// </summary>
+[Version(1), Alias("integration.IInboundGrain")]
+public interface IInboundGrain : IGrainWithStringKey
+{
+    /// <summary>Keeps it running (a reminder), when the connector polls.</summary>
+    [Alias("Start")]
+    Task Start();
+
+    /// <summary>Polls now and answers where polling stands.</summary>
+    [Alias("Poll")]
+    Task<InboundState> Poll();
+
+    /// <summary>Where polling stands.</summary>
+    [Alias("Status")]
+    Task<InboundState> Status();
+}
+
+/// <summary>
+/// Where one Odoo model's polling stands: the newest <c>write_date</c> applied, and the versions of
+/// the records applied within the lag before it, which a poll reads again but does not apply again.
+/// A version is the <c>write_date</c> and a hash of what the record says, because Odoo's
+/// <c>write_date</c> has whole seconds: two changes within one second share it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("integration.InboundCursor")]
+public sealed record InboundCursor
+{
+    private const string Format = "yyyy-MM-dd HH:mm:ss";
+
+    /// <summary>The newest <c>write_date</c> applied (Odoo's UTC <c>yyyy-MM-dd HH:mm:ss</c>); "" before the first.</summary>
+    [Id(0)] public string High { get; init; } = "";
+
+    /// <summary>The versions applied with a <c>write_date</c> within the lag before <see cref="High"/>, by record id.</summary>
+    [Id(1)] public ImmutableDictionary<long, InboundVersion> Seen { get; init; } = ImmutableDictionary<long, InboundVersion>.Empty;
+
+    /// <summary>Where the next poll reads from: <paramref name="lag"/> before <see cref="High"/>, or <paramref name="since"/> before anything was applied.</summary>
+    public string Floor(TimeSpan lag, DateTimeOffset? since)
+    {
+        var start = (since ?? DateTimeOffset.UnixEpoch).UtcDateTime.ToString(Format, System.Globalization.CultureInfo.InvariantCulture);
+        if (High.Length == 0)
+        {
+            return start;
+        }
+
+        var floor = Shift(High, -lag);
+        return string.CompareOrdinal(floor, start) > 0 ? floor : start;
+    }
+
+    /// <summary>Whether <paramref name="version"/> of record <paramref name="id"/> is still to be applied: newer than the one applied, or as new but saying something else.</summary>
+    public bool IsNew(long id, InboundVersion version) =>
+        !Seen.TryGetValue(id, out var seen) || string.CompareOrdinal(version.WriteDate, seen.WriteDate) > 0
+        || (version.WriteDate == seen.WriteDate && version.Hash != seen.Hash);
+
+    /// <summary>The cursor once <paramref name="version"/> of record <paramref name="id"/> is applied (or refused for good): it moves on, and forgets what fell out of the lag.</summary>
+    public InboundCursor Applied(long id, InboundVersion version, TimeSpan lag)
+    {
+        var high = string.CompareOrdinal(version.WriteDate, High) > 0 ? version.WriteDate : High;
+        var floor = Shift(high, -lag);
+        var seen = Seen.SetItem(id, version);
+        return new InboundCursor { High = high, Seen = seen.RemoveRange(seen.Where(s => string.CompareOrdinal(s.Value.WriteDate, floor) < 0).Select(s => s.Key)) };
+    }
+
+    private static string Shift(string odooTime, TimeSpan by) =>
+        DateTime.TryParseExact(odooTime, Format, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            ? at.Add(by).ToString(Format, System.Globalization.CultureInfo.InvariantCulture)
+            : throw new FormatException($"'{odooTime}' is not an Odoo time ({Format}).");
+}
+
+/// <summary>One version of an Odoo record: its <c>write_date</c> and a hash of what it says.</summary>
+[GenerateSerializer, Immutable, Alias("integration.InboundVersion")]
+public sealed record InboundVersion
+{
+    /// <summary>Odoo's <c>write_date</c>.</summary>
+    [Id(0)] public string WriteDate { get; init; } = "";
+
+    /// <summary>16 hex digits of the SHA-256 of the record as read (state and content).</summary>
+    [Id(1)] public string Hash { get; init; } = "";
+}
+
+/// <summary>An Odoo record that could not be applied, kept until a later version of it applies.</summary>
+[GenerateSerializer, Immutable, Alias("integration.InboundRejection")]
+public sealed record InboundRejection
+{
+    /// <summary><c>mrp.production</c> or <c>purchase.order</c>.</summary>
+    [Id(0)] public string Model { get; init; } = "";
+
+    /// <summary>Odoo's record id.</summary>
+    [Id(1)] public long Id { get; init; }
+
+    /// <summary>The record's name (order number).</summary>
+    [Id(2)] public string Name { get; init; } = "";
+
+    /// <summary>The <c>write_date</c> of the version refused.</summary>
+    [Id(3)] public string WriteDate { get; init; } = "";
+
+    /// <summary>Why: what could not be mapped, or the service's answer (status and message).</summary>
+    [Id(4)] public string Reason { get; init; } = "";
+
+    /// <summary>When it was refused.</summary>
+    [Id(5)] public DateTimeOffset At { get; init; }
+}
+
+/// <summary>An Odoo connector's inbound polling: cursors, counts, the last poll and the records refused.</summary>
+[GenerateSerializer, Immutable, Alias("integration.InboundState")]
+public sealed record InboundState
+{
+    /// <summary>Per polled model, its cursor.</summary>
+    [Id(0)] public ImmutableDictionary<string, InboundCursor> Cursors { get; init; } = ImmutableDictionary<string, InboundCursor>.Empty;
+
+    /// <summary>Records refused and not applied since (at most 200, the newest).</summary>
+    [Id(1)] public ImmutableList<InboundRejection> Rejections { get; init; } = [];
+
+    /// <summary>Records applied (a command accepted, or nothing to change).</summary>
+    [Id(2)] public long Applied { get; init; }
+
+    /// <summary>When the last poll finished.</summary>
+    [Id(3)] public DateTimeOffset? LastPollAt { get; init; }
+
+    /// <summary>Why the last poll stopped early ("" when it read everything): Odoo or a service not reachable, no token.</summary>
+    [Id(4)] public string LastError { get; init; } = "";
+}

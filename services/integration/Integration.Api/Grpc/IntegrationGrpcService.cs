@@ -43,6 +43,11 @@ internal sealed class IntegrationGrpcService(IntegrationRuntime runtime, IGrainF
                 proto.LastReconciliation = await reconciliation.LastRunAsync(connector.Options.Name, context.CancellationToken) is { } run ? ToProto(run) : null;
             }
 
+            if (connector.Inbound is not null)
+            {
+                proto.Inbound = ToProto(await grains.GetGrain<IInboundGrain>(connector.Options.Name).Status());
+            }
+
             proto.Plants.AddRange(connector.Options.Plants);
             proto.Workflows.AddRange(runtime.Workflows.All
                 .Where(w => connector.Options.Workflows.Count == 0 || connector.Options.Workflows.Contains(w.Name))
@@ -146,6 +151,45 @@ internal sealed class IntegrationGrpcService(IntegrationRuntime runtime, IGrainF
 
         var run = await grains.GetGrain<IReconciliationGrain>(request.Name[ConnectorPrefix.Length..]).Run();
         return new ReconcileConnectorResponse { Run = ToProto(run) };
+    }
+
+    public override async Task<PollConnectorResponse> PollConnector(PollConnectorRequest request, ServerCallContext context)
+    {
+        var violations = new Violations();
+        if (!request.Name.StartsWith(ConnectorPrefix, StringComparison.Ordinal) || request.Name.Length == ConnectorPrefix.Length)
+        {
+            violations.Add("name", "must be a connector's name, connectors/{name}");
+        }
+
+        violations.ThrowIfInvalid(service.ErrorDomain, request.Name);
+        var name = request.Name[ConnectorPrefix.Length..];
+        if (!runtime.Connectors.TryGetValue(name, out var connector))
+        {
+            RpcErrors.ThrowNotFound(service.ErrorDomain, request.Name);
+        }
+
+        if (connector.Inbound is null)
+        {
+            throw RpcErrors.ToRpcException(DomainError.InvalidState("INBOUND_POLLING",
+                $"{request.Name} does not poll: only an Odoo connector with Inbound__Enabled=true does (SAP sends IDocs)."), service.ErrorDomain, request.Name);
+        }
+
+        return new PollConnectorResponse { Inbound = ToProto(await grains.GetGrain<IInboundGrain>(name).Poll()) };
+    }
+
+    private static InboundPolling ToProto(InboundState state)
+    {
+        var proto = new InboundPolling { Applied = state.Applied, LastPollTime = state.LastPollAt?.ToProto(), LastError = state.LastError };
+        foreach (var (model, cursor) in state.Cursors)
+        {
+            proto.Cursors[model] = cursor.High;
+        }
+
+        proto.Rejections.AddRange(state.Rejections.Select(r => new Manufacturing.Integration.V1.InboundRejection
+        {
+            Model = r.Model, Id = r.Id, RecordName = r.Name, WriteDate = r.WriteDate, Reason = r.Reason, RejectTime = r.At.ToProto(),
+        }));
+        return proto;
     }
 
     public override async Task<ListDriftsResponse> ListDrifts(ListDriftsRequest request, ServerCallContext context)
