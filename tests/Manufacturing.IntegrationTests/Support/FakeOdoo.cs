@@ -34,6 +34,9 @@ public sealed class FakeOdoo : IAsyncDisposable
     private readonly ConcurrentDictionary<long, JsonObject> _purchaseLines = new();
     private readonly ConcurrentDictionary<long, JsonObject> _pickings = new();
     private readonly ConcurrentDictionary<string, long> _products = new(StringComparer.Ordinal);
+
+    // Models only the inbound poll reads: work orders and centers, vendors, purchase orders, products by id.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<long, JsonObject>> _records = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
     private long _nextId = 100;
     private int _unavailable;
@@ -78,6 +81,110 @@ public sealed class FakeOdoo : IAsyncDisposable
         return id;
     }
 
+    /// <summary>Odoo's <c>write_date</c> for now (UTC, whole seconds).</summary>
+    public static string Now() => DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+
+    private ConcurrentDictionary<long, JsonObject> Records(string model) => _records.GetOrAdd(model, _ => new());
+
+    private long Add(string model, JsonObject record)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        record["id"] = id;
+        Records(model)[id] = record;
+        return id;
+    }
+
+    /// <summary>
+    /// Adds a manufacturing order as a planner confirms it in Odoo, for the inbound poll: product,
+    /// quantity in <paramref name="uom"/>, planned dates, component moves (per order, not per unit)
+    /// and one work order per work center code; stamped with <c>write_date</c> now (or
+    /// <paramref name="writeDate"/>, for a transaction that committed late). Returns its id.
+    /// </summary>
+    public long AddManufacturingOrder(string name, string product, decimal quantity, DateTime start, DateTime end, (string Code, decimal Quantity)[] components,
+        string[] workCenters, string uom = "Units", string? writeDate = null)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var moves = new JsonArray();
+        foreach (var (code, amount) in components)
+        {
+            var move = AddComponentMove(name, code, amount);
+            _moves[move]["product_uom"] = new JsonArray(1, "kg");
+            moves.Add(move);
+        }
+
+        var workOrders = new JsonArray();
+        foreach (var center in workCenters)
+        {
+            var centerId = Records("mrp.workcenter").Values.FirstOrDefault(c => c["code"]!.GetValue<string>() == center)?["id"]!.GetValue<long>()
+                ?? Add("mrp.workcenter", new JsonObject { ["code"] = center, ["name"] = $"Work center {center}" });
+            workOrders.Add(Add("mrp.workorder", new JsonObject { ["name"] = $"Step at {center}", ["workcenter_id"] = new JsonArray(centerId, $"Work center {center}") }));
+        }
+
+        _productions[id] = new JsonObject
+        {
+            ["id"] = id, ["name"] = name, ["state"] = "confirmed", ["qty_producing"] = 0m, ["qty_produced"] = 0m, ["product_qty"] = quantity,
+            ["marked_done"] = 0, ["mark_done_calls"] = 0, ["write_date"] = writeDate ?? Now(), ["product_id"] = Product(product),
+            ["product_uom_id"] = new JsonArray(2, uom), ["date_start"] = Odoo(start), ["date_finished"] = Odoo(end),
+            ["move_raw_ids"] = moves, ["workorder_ids"] = workOrders,
+        };
+        return id;
+    }
+
+    /// <summary>
+    /// Adds a confirmed purchase order (state <c>purchase</c>) of the vendor with Reference
+    /// <paramref name="vendorRef"/> ("" for a vendor without one), with its lines in kg; returns the
+    /// ids of the lines.
+    /// </summary>
+    public long[] AddPurchaseOrder(string name, string vendorRef, (string Product, decimal Quantity, decimal Price, DateOnly Planned)[] lines)
+    {
+        var partner = Add("res.partner", new JsonObject { ["ref"] = vendorRef.Length > 0 ? vendorRef : false, ["name"] = $"Vendor {vendorRef}" });
+        var lineIds = lines.Select(l =>
+        {
+            var line = AddPurchaseLine(name, l.Product, l.Quantity, l.Planned);
+            _purchaseLines[line]["product_uom"] = new JsonArray(1, "kg");
+            _purchaseLines[line]["price_unit"] = l.Price;
+            _purchaseLines[line]["display_type"] = false;
+            return line;
+        }).ToArray();
+        Add("purchase.order", new JsonObject
+        {
+            ["name"] = name, ["state"] = "purchase", ["write_date"] = Now(), ["partner_id"] = new JsonArray(partner, $"Vendor {vendorRef}"),
+            ["currency_id"] = new JsonArray(1, "EUR"), ["order_line"] = new JsonArray([.. lineIds.Select(l => (JsonNode)l)]),
+        });
+        return lineIds;
+    }
+
+    /// <summary>Changes a purchase order line through its order's form: the line changes and the order gets a new <c>write_date</c>.</summary>
+    public void EditPurchaseLine(long lineId, string field, JsonNode? value)
+    {
+        var line = _purchaseLines[lineId];
+        var order = Records("purchase.order").Values.Single(o => o["order_line"]!.AsArray().Any(l => l!.GetValue<long>() == lineId));
+        lock (order)
+        {
+            line[field] = value;
+            order["write_date"] = Now();
+        }
+    }
+
+    /// <summary>Gives the vendor of the purchase order named <paramref name="purchaseOrder"/> its Reference (which alone does not change the order).</summary>
+    public void SetVendorReference(string purchaseOrder, string reference)
+    {
+        var order = Records("purchase.order").Values.Single(o => o["name"]!.GetValue<string>() == purchaseOrder);
+        Records("res.partner")[order["partner_id"]![0]!.GetValue<long>()]["ref"] = reference;
+    }
+
+    private const string NoReference = "no-reference:";
+
+    /// <summary>A product without an Internal Reference: its many2one display name is <paramref name="displayName"/>.</summary>
+    public string ProductWithoutReference(string displayName)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        _products[NoReference + displayName] = id;
+        return NoReference + displayName;
+    }
+
+    private static string Odoo(DateTime at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Adds a lot named <paramref name="name"/> of <paramref name="product"/> with <paramref name="quantity"/> on hand; returns its id.</summary>
     public long AddLot(string name, decimal quantity, string product = "FRAME-26")
     {
@@ -87,7 +194,14 @@ public sealed class FakeOdoo : IAsyncDisposable
     }
 
     // A product as a many2one value: [id, "[code] code"], one id per code.
-    private JsonArray Product(string code) => new(_products.GetOrAdd(code, _ => Interlocked.Increment(ref _nextId)), $"[{code}] {code}");
+    private JsonArray Product(string code) => new(_products.GetOrAdd(code, _ => Interlocked.Increment(ref _nextId)),
+        code.StartsWith(NoReference, StringComparison.Ordinal) ? code[NoReference.Length..] : $"[{code}] {code}");
+
+    // product.product as the poll reads it: id and default_code (false for a product without reference).
+    private IEnumerable<JsonObject> ProductRecords() => _products.Select(p => new JsonObject
+    {
+        ["id"] = p.Value, ["default_code"] = p.Key.StartsWith(NoReference, StringComparison.Ordinal) ? false : p.Key,
+    });
 
     /// <summary>Adds an open component move of <paramref name="component"/> to the manufacturing order named <paramref name="production"/>; returns its id.</summary>
     public long AddComponentMove(string production, string component, decimal quantity)
@@ -152,11 +266,15 @@ public sealed class FakeOdoo : IAsyncDisposable
     /// <summary>Changes <paramref name="field"/> of the <paramref name="model"/> record named <paramref name="name"/>, as a user in Odoo would.</summary>
     public void Edit(string model, string name, string field, JsonNode? value)
     {
-        var records = model switch { "stock.lot" => _lots, "purchase.order.line" => _purchaseLines, _ => _productions };
-        var record = records.Values.Single(r => r["name"]!.GetValue<string>() == name);
+        var records = model switch { "stock.lot" => _lots, "purchase.order.line" => _purchaseLines, "purchase.order" => Records("purchase.order"), _ => _productions };
+        var record = records.Values.Single(r => r["name"]?.GetValue<string>() == name);
         lock (record)
         {
             record[field] = value;
+            if (record.ContainsKey("write_date"))
+            {
+                record["write_date"] = Now(); // Odoo stamps every write
+            }
         }
     }
 
@@ -286,6 +404,8 @@ public sealed class FakeOdoo : IAsyncDisposable
             ("purchase.order.line", "write") => WritePurchaseLines(body),
             ("quality.alert", "search_read") => Ok(Search(_alerts.Values, body)),
             ("quality.alert", "create") => CreateAlert(body),
+            ("product.product", "search_read") => Ok(Search(ProductRecords(), body)),
+            ("mrp.workorder" or "mrp.workcenter" or "res.partner" or "purchase.order", "search_read") => Ok(Search(Records(model).Values, body)),
             _ => Fail(404, "werkzeug.exceptions.NotFound", $"the model '{model}' has no method '{method}'"),
         };
     }
@@ -305,24 +425,99 @@ public sealed class FakeOdoo : IAsyncDisposable
         },
     }.ToJsonString(), "application/json");
 
-    // Domains of terms [field, "=", value], [field, "in", [values]] and [field, "not in", [values]] (all the adapters send), a
-    // many2one compared by its id; dotted paths (order_id.name) are kept on the fake's records as they are. Answers the fields asked for.
+    // Odoo domains: terms [field, op, value] with =, in, not in (a many2one compared by its id) and >, >=, <, <= (numbers as numbers,
+    // text as text; an empty field never compares), combined in prefix notation with "&", "|" and "!" and AND-ed at the top level;
+    // dotted paths (order_id.name) are kept on the fake's records as they are. Sorted by "order" (field asc|desc, …), cut at "limit";
+    // answers the fields asked for.
     private static JsonArray Search(IEnumerable<JsonObject> records, JsonObject body)
     {
-        var terms = body["domain"]!.AsArray().Select(t => (Field: t![0]!.GetValue<string>(), Operator: t[1]!.GetValue<string>(),
-            Values: t[2] is JsonArray list ? list.Select(v => v!.ToJsonString()).ToHashSet() : [t[2]!.ToJsonString()])).ToList();
-        if (terms.FirstOrDefault(t => t.Operator is not ("=" or "in" or "not in")) is { Field: not null } unknown)
+        var items = body["domain"]!.AsArray().ToList();
+        var position = 0;
+        Func<JsonObject, bool> Next()
         {
-            throw new InvalidOperationException($"The fake does not search with {unknown.Operator}.");
+            var item = items[position++];
+            if (item is JsonValue text && text.GetValue<string>() is var op && op is "&" or "|" or "!")
+            {
+                var first = Next();
+                if (op == "!")
+                {
+                    return r => !first(r);
+                }
+
+                var second = Next();
+                return op == "&" ? r => first(r) && second(r) : r => first(r) || second(r);
+            }
+
+            return Term(item!.AsArray());
         }
 
-        static string Value(JsonObject r, string field) => (r[field] is JsonArray { Count: 2 } many2one ? many2one[0] : r[field])?.ToJsonString() ?? "false";
+        var terms = new List<Func<JsonObject, bool>>();
+        while (position < items.Count)
+        {
+            terms.Add(Next());
+        }
+
+        var selected = records.Where(r => terms.All(t => t(r)));
+        if (body["order"]?.GetValue<string>() is { Length: > 0 } order)
+        {
+            IOrderedEnumerable<JsonObject>? sorted = null;
+            foreach (var key in order.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = key.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var descending = parts.Length > 1 && parts[1].Equals("desc", StringComparison.OrdinalIgnoreCase);
+                Func<JsonObject, JsonNode?> field = r => Plain(r[parts[0]]);
+                sorted = sorted is null
+                    ? descending ? selected.OrderByDescending(field, Comparer) : selected.OrderBy(field, Comparer)
+                    : descending ? sorted.ThenByDescending(field, Comparer) : sorted.ThenBy(field, Comparer);
+            }
+
+            selected = sorted ?? selected;
+        }
+
         var fields = body["fields"] is JsonArray asked ? asked.Select(f => f!.GetValue<string>()).Append("id").ToHashSet() : null;
         var limit = body["limit"]?.GetValue<int>() ?? int.MaxValue;
-        return [.. records.Where(r => terms.All(t => t.Values.Contains(Value(r, t.Field)) != (t.Operator == "not in"))).Take(limit)
+        return [.. selected.Take(limit)
             .Select(r => (JsonNode)new JsonObject([.. ((JsonObject)r.DeepClone()).Where(f => fields is null || fields.Contains(f.Key))
                 .Select(f => KeyValuePair.Create(f.Key, f.Value?.DeepClone()))]))];
     }
+
+    private static Func<JsonObject, bool> Term(JsonArray term)
+    {
+        var (field, op) = (term[0]!.GetValue<string>(), term[1]!.GetValue<string>());
+        switch (op)
+        {
+            case "=" or "in" or "not in":
+                var values = term[2] is JsonArray list ? list.Select(v => v!.ToJsonString()).ToHashSet() : [term[2]!.ToJsonString()];
+                return r => values.Contains(Plain(r[field])?.ToJsonString() ?? "false") != (op == "not in");
+            case ">" or ">=" or "<" or "<=":
+                var bound = term[2];
+                return r =>
+                {
+                    var value = Plain(r[field]);
+                    if (value is null || (value is JsonValue v && v.TryGetValue<bool>(out _)))
+                    {
+                        return false;
+                    }
+
+                    var compared = Comparer.Compare(value, bound);
+                    return op switch { ">" => compared > 0, ">=" => compared >= 0, "<" => compared < 0, _ => compared <= 0 };
+                };
+            default:
+                throw new InvalidOperationException($"The fake does not search with {op}.");
+        }
+    }
+
+    // A many2one as its id; anything else as it is.
+    private static JsonNode? Plain(JsonNode? value) => value is JsonArray { Count: 2 } many2one ? many2one[0] : value;
+
+    private static readonly Comparer<JsonNode?> Comparer = Comparer<JsonNode?>.Create((a, b) =>
+        Number(a) is { } m && Number(b) is { } n ? m.CompareTo(n)
+        : string.CompareOrdinal(a is JsonValue s && s.TryGetValue<string>(out var left) ? left : a?.ToJsonString(), b is JsonValue t && t.TryGetValue<string>(out var right) ? right : b?.ToJsonString()));
+
+    // Numbers kept in memory (long, int, decimal) and numbers parsed from a request alike.
+    private static decimal? Number(JsonNode? node) => node is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number
+        ? decimal.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
+        : null;
 
     private Answer Write(JsonObject body)
     {

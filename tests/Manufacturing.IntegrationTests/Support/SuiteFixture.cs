@@ -128,6 +128,16 @@ public sealed class SuiteFixture : IAsyncLifetime
     /// <summary>The Odoo the suite's integration host delivers plant P100's events to (connector <c>odoo-test</c>, JSON-2).</summary>
     public FakeOdoo Odoo { get; private set; } = null!;
 
+    /// <summary>
+    /// The Odoo of plant P300, which the integration host polls for released manufacturing orders and
+    /// confirmed purchase orders (connector <c>odoo-in</c>, JSON-2, <c>Inbound__Enabled</c>), apart from
+    /// <see cref="Odoo"/> so that its polling never meets the outages other tests make there.
+    /// </summary>
+    public FakeOdoo OdooInbound { get; private set; } = null!;
+
+    /// <summary>The odoo identity's token the integration host polls with (rotatable: read again for every poll).</summary>
+    public string OdooTokenFile { get; } = Path.Combine(Path.GetTempPath(), $"mfg-it-{Guid.NewGuid():N}.odoo.token");
+
     /// <summary>The SAP the suite's integration host also delivers to (connector <c>sap-test</c>, OData V2, plants P100 and P200).</summary>
     public FakeSap Sap { get; private set; } = null!;
 
@@ -135,8 +145,10 @@ public sealed class SuiteFixture : IAsyncLifetime
     {
         ConnectionString = await PostgresServer.CreateTestDatabaseAsync("suite");
         Odoo = await FakeOdoo.StartAsync();
+        OdooInbound = await FakeOdoo.StartAsync();
         Sap = await FakeSap.StartAsync();
         await File.WriteAllTextAsync(PublicKeyFile, Tokens.PublicKeyPem);
+        await File.WriteAllTextAsync(OdooTokenFile, Token("odoo"));
         using (var forwarding = System.Security.Cryptography.RSA.Create(2048))
         {
             await File.WriteAllTextAsync(ForwardingKey.PrivateKey, forwarding.ExportPkcs8PrivateKeyPem());
@@ -217,6 +229,18 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["Integration__Connectors__sap-test__StorageLocations__RECV-01"] = "0001",
                 ["Integration__Connectors__sap-test__StorageLocations__LINE-1"] = "0003",
                 ["Integration__Connectors__sap-test__Batches"] = "false",
+                // Plant P300 runs Odoo; the integration host polls it for orders (every second here) and applies them as odoo.
+                ["Plants__P300__Erp"] = "odoo",
+                ["Integration__Connectors__odoo-in__Kind"] = "odoo",
+                ["Integration__Connectors__odoo-in__Protocol"] = "json2",
+                ["Integration__Connectors__odoo-in__BaseUrl"] = OdooInbound.Address.ToString(),
+                ["Integration__Connectors__odoo-in__Secret"] = FakeOdoo.ApiKey,
+                ["Integration__Connectors__odoo-in__Plants__0"] = "P300",
+                ["Integration__Connectors__odoo-in__Inbound__Enabled"] = "true",
+                ["Integration__Connectors__odoo-in__Inbound__TokenFile"] = OdooTokenFile,
+                ["Integration__Connectors__odoo-in__Inbound__Interval"] = "00:00:01",
+                ["Integration__Connectors__odoo-in__Inbound__Lag"] = "00:00:30",
+                ["Integration__Inbound__ShopFloor"] = _grpcPorts.TryGetValue("shop-floor", out var shopFloor) ? $"http://127.0.0.1:{shopFloor}" : "",
                 // The IDoc intake applies IDocs through the procurement host (started before the integration host).
                 ["Integration__Inbound__Procurement"] = _grpcPorts.TryGetValue("procurement", out var procurement) ? $"http://127.0.0.1:{procurement}" : "",
                 ["Integration__Connectors__sap-test__BreakDuration"] = "00:00:02",
@@ -323,6 +347,11 @@ public sealed class SuiteFixture : IAsyncLifetime
             await Odoo.DisposeAsync();
         }
 
+        if (OdooInbound is not null)
+        {
+            await OdooInbound.DisposeAsync();
+        }
+
         if (Sap is not null)
         {
             await Sap.DisposeAsync();
@@ -337,6 +366,7 @@ public sealed class SuiteFixture : IAsyncLifetime
 
         Tokens.Dispose();
         File.Delete(PublicKeyFile);
+        File.Delete(OdooTokenFile);
         File.Delete(ForwardingKey.PrivateKey);
         File.Delete(ForwardingKey.PublicKey);
         foreach (var host in _hosts.Values.Append(_gateway).Concat(_extraGateways).OfType<HostProcess>())

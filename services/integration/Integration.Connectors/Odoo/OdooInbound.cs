@@ -113,12 +113,12 @@ public sealed class OdooInboundReader(IOdooClient odoo, ConnectorOptions options
             var change = Change("mrp.production", o);
             var problems = new List<string>();
             var product = Code(products, o["product_id"], "the product", problems);
-            var quantity = Number(o["product_qty"]);
+            var quantity = Number(o["product_qty"]) ?? 0m;
             var unit = Unit(o["product_uom_id"], problems);
             var components = Ids(o["move_raw_ids"]).Select(id => moves.GetValueOrDefault(id)).OfType<JsonObject>()
                 .Where(m => Text(m["state"]) != "cancel")
                 .Select(m => new InboundComponent(Code(products, m["product_id"], "a component", problems),
-                    quantity > 0 ? Math.Round(Number(m["product_uom_qty"]) / quantity, 6) : 0m, Unit(m["product_uom"], problems)))
+                    quantity > 0 ? Math.Round((Number(m["product_uom_qty"]) ?? 0m) / quantity, 6) : 0m, Unit(m["product_uom"], problems)))
                 .ToList();
             var operations = Ids(o["workorder_ids"]).Order().Select(id => workOrders.GetValueOrDefault(id)).OfType<JsonObject>()
                 .Select((w, i) => new InboundOperation(((i + 1) * 10).ToString("0000", CultureInfo.InvariantCulture),
@@ -156,8 +156,8 @@ public sealed class OdooInboundReader(IOdooClient odoo, ConnectorOptions options
 
             var orderLines = Ids(o["order_line"]).Order().Select(id => lines.GetValueOrDefault(id)).OfType<JsonObject>()
                 .Where(l => l["display_type"] is null || Text(l["display_type"]).Length == 0)
-                .Select(l => new InboundPurchaseLine(Text(l["id"]), Code(products, l["product_id"], "a line's product", problems), Number(l["product_qty"]),
-                    Unit(l["product_uom"], problems), Number(l["price_unit"]), Date(l["date_planned"]) is { } planned ? DateOnly.FromDateTime(planned.UtcDateTime) : null))
+                .Select(l => new InboundPurchaseLine(Text(l["id"]), Code(products, l["product_id"], "a line's product", problems), Number(l["product_qty"]) ?? 0m,
+                    Unit(l["product_uom"], problems), Number(l["price_unit"]) ?? 0m, Date(l["date_planned"]) is { } planned ? DateOnly.FromDateTime(planned.UtcDateTime) : null))
                 .ToList();
             if (orderLines.Count == 0)
             {
@@ -238,20 +238,24 @@ public sealed class OdooInboundReader(IOdooClient odoo, ConnectorOptions options
     // A many2one ([id, "display name"]), or a bare id.
     private static (long Id, string Name) Many2One(JsonNode? node) => node switch
     {
-        JsonArray { Count: >= 1 } pair when pair[0] is JsonValue v && v.TryGetValue<long>(out var id) => (id, pair.Count > 1 ? Text(pair[1]) : ""),
-        JsonValue v when v.TryGetValue<long>(out var id) => (id, ""),
+        JsonArray { Count: >= 1 } pair when Integer(pair[0]) is { } id => (id, pair.Count > 1 ? Text(pair[1]) : ""),
+        _ when Integer(node) is { } id => (id, ""),
         _ => (0, ""),
     };
 
     private static IEnumerable<long> Ids(JsonNode? node) => node is JsonArray list
-        ? list.OfType<JsonValue>().Select(v => v.TryGetValue<long>(out var id) ? id : 0).Where(id => id > 0)
+        ? list.Select(Integer).OfType<long>().Where(id => id > 0)
         : [];
+
+    private static long? Integer(JsonNode? node) => Number(node) is { } value && value == decimal.Truncate(value) ? (long)value : null;
 
     // Odoo answers false for an empty field.
     private static string Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text
-        : node is JsonValue number && number.TryGetValue<long>(out var n) ? n.ToString(CultureInfo.InvariantCulture) : "";
+        : Integer(node) is { } n ? n.ToString(CultureInfo.InvariantCulture) : "";
 
-    private static decimal Number(JsonNode? node) => node is JsonValue value && value.TryGetValue<decimal>(out var number) ? number : 0m;
+    // A number as parsed from Odoo's answer or as built in memory (int, long, double, decimal) alike.
+    private static decimal? Number(JsonNode? node) => node is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number
+        && decimal.TryParse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? number : null;
 
     private static DateTimeOffset? Date(JsonNode? node) =>
         DateTime.TryParseExact(Text(node), DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at)
