@@ -47,6 +47,15 @@ public sealed class OdooInboundTests(SuiteFixture suite)
         }
     }
 
+    // What an Odoo automation rule's "Send Webhook Notification" does after a change: POST the record (no credentials) to the webhook URL.
+    private async Task WebhookAsync(string model, string key = "")
+    {
+        using var http = new HttpClient { BaseAddress = suite.GatewayHttp.BaseAddress };
+        using var answer = await http.PostAsync($"/integration/v1/connectors/odoo-in:notify?key={(key.Length > 0 ? key : suite.OdooWebhookKey)}",
+            new StringContent($$"""{"_model": "{{model}}", "_id": 42}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+    }
+
     private async Task<InboundPolling> InboundAsync() =>
         (await Operator.ListConnectorsAsync(new ListConnectorsRequest())).Connectors.Single(c => c.Name == "connectors/odoo-in").Inbound;
 
@@ -58,6 +67,7 @@ public sealed class OdooInboundTests(SuiteFixture suite)
     {
         var id = Unique("MO");
         suite.OdooInbound.AddManufacturingOrder(id, "FRAME-26", 40, Start, Start.AddHours(8), [("STEEL-S235", 80)], ["WC-WELD", "WC-PAINT"]);
+        await WebhookAsync("mrp.production");
 
         var released = await WaitForAsync(() => OrderAsync(id), _ => true, "the release of the Odoo order");
         Assert.Equal(("FRAME-26", "40", "EA", ProductionOrderState.Released), (released.Product, released.Quantity.Value, released.Quantity.UnitOfMeasure, released.State));
@@ -67,6 +77,7 @@ public sealed class OdooInboundTests(SuiteFixture suite)
         Assert.Equal(Start, released.PlannedStartTime.ToDateTime());
 
         suite.OdooInbound.Edit("mrp.production", id, "product_qty", 50);
+        await WebhookAsync("mrp.production");
         var amended = await WaitForAsync(() => OrderAsync(id), o => o.Quantity.Value == "50", "the amendment of the Odoo order");
         Assert.Equal(1, amended.AmendmentCount);
 
@@ -77,6 +88,7 @@ public sealed class OdooInboundTests(SuiteFixture suite)
         Assert.Equal((amended.Version, 1), ((await OrderAsync(id)).Version, (await OrderAsync(id)).AmendmentCount));
 
         suite.OdooInbound.Edit("mrp.production", id, "state", "cancel");
+        await WebhookAsync("mrp.production");
         var cancelled = await WaitForAsync(() => OrderAsync(id), o => o.State == ProductionOrderState.Cancelled, "the cancellation of the Odoo order");
         Assert.Contains("Cancelled in Odoo", cancelled.CancelReason, StringComparison.Ordinal);
     }
@@ -86,12 +98,14 @@ public sealed class OdooInboundTests(SuiteFixture suite)
     {
         var first = Unique("MO");
         suite.OdooInbound.AddManufacturingOrder(first, "FRAME-26", 10, Start, Start.AddHours(2), [], ["WC-WELD"]);
+        await WebhookAsync("mrp.production");
         await WaitForAsync(() => OrderAsync(first), _ => true, "the release of the first order");
 
         // Its transaction started ten seconds ago and commits only now: dated before the cursor.
         var late = Unique("MO");
         suite.OdooInbound.AddManufacturingOrder(late, "FRAME-26", 12, Start, Start.AddHours(2), [], ["WC-WELD"],
             writeDate: DateTime.UtcNow.AddSeconds(-10).ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        await WebhookAsync("mrp.production");
 
         var found = await WaitForAsync(() => OrderAsync(late), _ => true, "the release of the late order");
         Assert.Equal("12", found.Quantity.Value);
@@ -103,6 +117,7 @@ public sealed class OdooInboundTests(SuiteFixture suite)
         var id = Unique("PO");
         var line = suite.OdooInbound.AddPurchaseOrder(id, "V-100200", [("STEEL-S235", 2000, 1.25m, new DateOnly(2026, 12, 10))])[0];
         var name = $"plants/P300/purchaseOrders/{id}";
+        await WebhookAsync("purchase.order");
 
         var created = await WaitForAsync(() => Procurement.GetPurchaseOrderAsync(new GetPurchaseOrderRequest { Name = name }).ResponseAsync, _ => true, "the Odoo purchase order here");
         var ours = Assert.Single(created.PurchaseOrder.Lines);
@@ -111,12 +126,14 @@ public sealed class OdooInboundTests(SuiteFixture suite)
             (ours.LineId, ours.Material, ours.Quantity.Value, ours.Quantity.UnitOfMeasure, ours.UnitPrice, ours.RequestedDeliveryDate.Day));
 
         suite.OdooInbound.EditPurchaseLine(line, "product_qty", 2500);
+        await WebhookAsync("purchase.order");
         await WaitForAsync(() => Procurement.GetPurchaseOrderAsync(new GetPurchaseOrderRequest { Name = name }).ResponseAsync,
             o => o.PurchaseOrder.Lines[0].Quantity.Value == "2500", "the changed line here");
 
         // A vendor without Reference cannot be mapped: shown on the connector, nothing created; fixed and saved again in Odoo, it applies.
         var unmapped = Unique("PO");
         suite.OdooInbound.AddPurchaseOrder(unmapped, "", [("STEEL-S235", 100, 1.30m, new DateOnly(2026, 12, 11))]);
+        await WebhookAsync("purchase.order");
         var rejection = (await WaitForAsync(InboundAsync, i => i.Rejections.Any(r => r.RecordName == unmapped), "the rejection on the connector"))
             .Rejections.Single(r => r.RecordName == unmapped);
         Assert.Equal("purchase.order", rejection.Model);
@@ -126,6 +143,7 @@ public sealed class OdooInboundTests(SuiteFixture suite)
 
         suite.OdooInbound.SetVendorReference(unmapped, "V-100300");
         suite.OdooInbound.Edit("purchase.order", unmapped, "notes", "vendor reference added");
+        await WebhookAsync("purchase.order");
         var fixedOrder = await WaitForAsync(() => Procurement.GetPurchaseOrderAsync(new GetPurchaseOrderRequest { Name = $"plants/P300/purchaseOrders/{unmapped}" }).ResponseAsync,
             _ => true, "the fixed order here");
         Assert.Equal("V-100300", fixedOrder.PurchaseOrder.Vendor);
@@ -143,5 +161,22 @@ public sealed class OdooInboundTests(SuiteFixture suite)
 
         Assert.Equal((StatusCode.FailedPrecondition, StatusCode.NotFound, StatusCode.InvalidArgument, StatusCode.PermissionDenied),
             (sap.StatusCode, unknown.StatusCode, bad.StatusCode, plant.StatusCode));
+    }
+
+    [Fact]
+    public async Task A_webhook_without_the_right_key_is_refused_and_makes_no_poll()
+    {
+        var before = (await InboundAsync()).LastPollTime;
+        using var http = new HttpClient { BaseAddress = suite.GatewayHttp.BaseAddress };
+
+        using var wrong = await http.PostAsync("/integration/v1/connectors/odoo-in:notify?key=" + new string('0', 48), new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        using var none = await http.PostAsync("/integration/v1/connectors/odoo-in:notify", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        using var other = await http.PostAsync($"/integration/v1/connectors/odoo-test:notify?key={suite.OdooWebhookKey}", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        var grpc = await Assert.ThrowsAsync<RpcException>(() => new IntegrationService.IntegrationServiceClient(suite.Gateway)
+            .NotifyConnectorAsync(new NotifyConnectorRequest { Name = "connectors/odoo-in", Key = "guess" }).ResponseAsync);
+
+        Assert.Equal([System.Net.HttpStatusCode.Forbidden, System.Net.HttpStatusCode.Forbidden, System.Net.HttpStatusCode.Forbidden], new[] { wrong.StatusCode, none.StatusCode, other.StatusCode });
+        Assert.Equal(StatusCode.PermissionDenied, grpc.StatusCode);
+        Assert.Equal(before, (await InboundAsync()).LastPollTime);
     }
 }

@@ -183,6 +183,15 @@ public sealed record OdooInboundOptions
     /// </summary>
     public TimeSpan Lag { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// A file with the key Odoo's webhooks carry (<c>?key=…</c> on the webhook URL), which lets them
+    /// make the next poll come sooner; without it, webhooks are refused. At least 32 characters.
+    /// </summary>
+    public string? WebhookKeyFile { get; init; }
+
+    /// <summary>The webhook key, from the file (read now); "" when none is set.</summary>
+    public string ReadWebhookKey() => WebhookKeyFile is { Length: > 0 } file ? File.ReadAllText(file).Trim() : "";
+
     /// <summary>Records changed before this time are not read (the first poll starts here). Default: all open orders.</summary>
     public DateTimeOffset? Since { get; init; }
 

@@ -82,7 +82,25 @@ internal sealed partial class InboundGrain(
 
     public Task<InboundState> Status() => Task.FromResult(state.State);
 
-    public Task<InboundState> Poll() => PollAsync(CancellationToken.None);
+    public Task<InboundState> Poll()
+    {
+        _nudged = false;
+        return PollAsync(CancellationToken.None);
+    }
+
+    // A nudge runs interleaved: it only queues one poll (a call to itself, which waits its turn), unless one waits already.
+    public Task Nudge()
+    {
+        if (!_nudged && Connector is not null)
+        {
+            _nudged = true;
+            this.AsReference<IInboundGrain>().Poll().Ignore();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private bool _nudged;
 
     private async Task<InboundState> PollAsync(CancellationToken cancellationToken)
     {

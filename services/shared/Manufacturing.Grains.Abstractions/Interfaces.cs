@@ -320,6 +320,10 @@ public interface IInboundGrain : IGrainWithStringKey
     [Alias("Poll")]
     Task<InboundState> Poll();
 
+    /// <summary>Polls soon (a webhook's nudge): at most one such poll waits, however many nudges come.</summary>
+    [Alias("Nudge"), AlwaysInterleave]
+    Task Nudge();
+
     /// <summary>Where polling stands.</summary>
     [Alias("Status")]
     Task<InboundState> Status();

@@ -138,6 +138,11 @@ public sealed class SuiteFixture : IAsyncLifetime
     /// <summary>The odoo identity's token the integration host polls with (rotatable: read again for every poll).</summary>
     public string OdooTokenFile { get; } = Path.Combine(Path.GetTempPath(), $"mfg-it-{Guid.NewGuid():N}.odoo.token");
 
+    /// <summary>The key Odoo's webhooks carry to nudge <c>odoo-in</c>'s polling (<c>Inbound__WebhookKeyFile</c>).</summary>
+    public string OdooWebhookKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+
+    private readonly string _odooWebhookKeyFile = Path.Combine(Path.GetTempPath(), $"mfg-it-{Guid.NewGuid():N}.odoo.webhook");
+
     /// <summary>The SAP the suite's integration host also delivers to (connector <c>sap-test</c>, OData V2, plants P100 and P200).</summary>
     public FakeSap Sap { get; private set; } = null!;
 
@@ -149,6 +154,7 @@ public sealed class SuiteFixture : IAsyncLifetime
         Sap = await FakeSap.StartAsync();
         await File.WriteAllTextAsync(PublicKeyFile, Tokens.PublicKeyPem);
         await File.WriteAllTextAsync(OdooTokenFile, Token("odoo"));
+        await File.WriteAllTextAsync(_odooWebhookKeyFile, OdooWebhookKey);
         using (var forwarding = System.Security.Cryptography.RSA.Create(2048))
         {
             await File.WriteAllTextAsync(ForwardingKey.PrivateKey, forwarding.ExportPkcs8PrivateKeyPem());
@@ -229,7 +235,8 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["Integration__Connectors__sap-test__StorageLocations__RECV-01"] = "0001",
                 ["Integration__Connectors__sap-test__StorageLocations__LINE-1"] = "0003",
                 ["Integration__Connectors__sap-test__Batches"] = "false",
-                // Plant P300 runs Odoo; the integration host polls it for orders (every second here) and applies them as odoo.
+                // Plant P300 runs Odoo; the integration host polls it for orders and applies them as odoo. It polls on its own only every
+                // five minutes here: the tests' changes in Odoo reach it because their webhooks make it poll at once.
                 ["Plants__P300__Erp"] = "odoo",
                 ["Integration__Connectors__odoo-in__Kind"] = "odoo",
                 ["Integration__Connectors__odoo-in__Protocol"] = "json2",
@@ -238,7 +245,8 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["Integration__Connectors__odoo-in__Plants__0"] = "P300",
                 ["Integration__Connectors__odoo-in__Inbound__Enabled"] = "true",
                 ["Integration__Connectors__odoo-in__Inbound__TokenFile"] = OdooTokenFile,
-                ["Integration__Connectors__odoo-in__Inbound__Interval"] = "00:00:01",
+                ["Integration__Connectors__odoo-in__Inbound__Interval"] = "00:05:00",
+                ["Integration__Connectors__odoo-in__Inbound__WebhookKeyFile"] = _odooWebhookKeyFile,
                 ["Integration__Connectors__odoo-in__Inbound__Lag"] = "00:00:30",
                 ["Integration__Inbound__ShopFloor"] = _grpcPorts.TryGetValue("shop-floor", out var shopFloor) ? $"http://127.0.0.1:{shopFloor}" : "",
                 // The IDoc intake applies IDocs through the procurement host (started before the integration host).
@@ -367,6 +375,7 @@ public sealed class SuiteFixture : IAsyncLifetime
         Tokens.Dispose();
         File.Delete(PublicKeyFile);
         File.Delete(OdooTokenFile);
+        File.Delete(_odooWebhookKeyFile);
         File.Delete(ForwardingKey.PrivateKey);
         File.Delete(ForwardingKey.PublicKey);
         foreach (var host in _hosts.Values.Append(_gateway).Concat(_extraGateways).OfType<HostProcess>())

@@ -124,4 +124,44 @@ public sealed class OdooInboundTests
         Assert.Equal("""[["state","in",["purchase","done"]],"|",["write_date",">","2026-11-24 10:00:00"],"&",["write_date","=","2026-11-24 10:00:00"],["id",">",42]]""",
             odoo.Calls[0].Arguments["domain"]!.ToJsonString(Relaxed));
     }
+
+    public static TheoryData<ConnectorOptions, string> Misconfigured => new()
+    {
+        { Options with { Kind = "sap", Protocol = "odata", Login = "U", SapPlants = new() { ["P300"] = "1030" } }, "only Odoo connectors poll" },
+        { Options with { Plants = ["P300", "P400"] }, "Inbound__Plant must name the plant" },
+        { Options with { Inbound = Options.Inbound with { Plant = "P999" } }, "Inbound__Plant must name the plant" },
+        { Options with { Inbound = Options.Inbound with { Token = null, TokenFile = null } }, "Inbound__TokenFile must name the file" },
+        { Options with { Inbound = Options.Inbound with { Interval = TimeSpan.Zero } }, "Interval 00:00:01..01:00:00" },
+        { Options with { Inbound = Options.Inbound with { PageSize = 0 } }, "PageSize 1..500" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Misconfigured))]
+    public void Polling_settings_that_cannot_work_stop_the_host_naming_the_setting(ConnectorOptions options, string message)
+    {
+        var failed = Assert.Throws<InvalidOperationException>(options.Validate);
+
+        Assert.Contains(message, failed.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Integration__Connectors__odoo-in", failed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_connector_serving_one_plant_polls_for_it_and_the_token_file_is_read_for_every_poll()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, " first \n");
+            var options = Options with { Inbound = Options.Inbound with { Token = null, TokenFile = file } };
+            options.Validate();
+            Assert.Equal(("P300", "first"), (options.Inbound.PlantFor(options.Plants), options.Inbound.ReadToken()));
+
+            File.WriteAllText(file, "rotated");
+            Assert.Equal("rotated", options.Inbound.ReadToken());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

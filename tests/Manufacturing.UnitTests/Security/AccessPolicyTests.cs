@@ -68,6 +68,8 @@ public sealed class AccessPolicyTests
     [InlineData("/manufacturing.integration.v1.IntegrationService/ListDrifts", Access.Audit)]
     [InlineData("/manufacturing.integration.v1.IntegrationService/ReconcileConnector", Access.Audit)]
     [InlineData("/manufacturing.integration.v1.IntegrationService/ReceiveIdoc", Access.Write)]
+    [InlineData("/manufacturing.integration.v1.IntegrationService/NotifyConnector", Access.Anonymous)]
+    [InlineData("/manufacturing.integration.v1.IntegrationService/PollConnector", Access.Audit)]
     public void Rpcs_need_what_their_name_says(string method, Access access) => Assert.Equal(access, AccessPolicy.ForRpc(method));
 
     [Theory]
@@ -79,6 +81,11 @@ public sealed class AccessPolicyTests
     [InlineData("POST", "/integration/v1/idocs", Access.Write)]
     [InlineData("GET", "/integration/v1/idocs", Access.Audit)]
     [InlineData("POST", "/integration/v1/connectors/odoo-main:reconcile", Access.Audit)]
+    [InlineData("POST", "/integration/v1/connectors/odoo-main:poll", Access.Audit)]
+    [InlineData("POST", "/integration/v1/connectors/odoo-main:notify", Access.Anonymous)]
+    [InlineData("GET", "/integration/v1/connectors/odoo-main:notify", Access.Audit)]
+    [InlineData("POST", "/integration/v1/connectors/a/b:notify", Access.Audit)]
+    [InlineData("POST", "/integration/v1/connectors/:notify", Access.Audit)]
     public void Rest_calls_need_what_their_method_and_path_say(string method, string path, Access access) =>
         Assert.Equal(access, AccessPolicy.ForRest(method, path));
 

@@ -177,6 +177,32 @@ internal sealed class IntegrationGrpcService(IntegrationRuntime runtime, IGrainF
         return new PollConnectorResponse { Inbound = ToProto(await grains.GetGrain<IInboundGrain>(name).Poll()) };
     }
 
+    public override async Task<NotifyConnectorResponse> NotifyConnector(NotifyConnectorRequest request, ServerCallContext context)
+    {
+        // No token (Odoo's webhooks send none): the connector's webhook key decides. The same refusal
+        // for an unknown connector, one without a key and a wrong key, so a caller learns nothing.
+        var name = request.Name.StartsWith(ConnectorPrefix, StringComparison.Ordinal) ? request.Name[ConnectorPrefix.Length..] : "";
+        string expected;
+        try
+        {
+            expected = runtime.Connectors.GetValueOrDefault(name) is { Inbound: not null } connector ? connector.Options.Inbound.ReadWebhookKey() : "";
+        }
+        catch (IOException)
+        {
+            expected = "";
+        }
+
+        var given = System.Text.Encoding.UTF8.GetBytes(request.Key);
+        if (expected.Length < 32 || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(expected), given))
+        {
+            throw RpcErrors.Create(StatusCode.PermissionDenied, "This webhook is not accepted: unknown connector, no webhook key set, or a wrong key.",
+                Manufacturing.Common.V1.ErrorReason.NotPermitted, service.ErrorDomain);
+        }
+
+        await grains.GetGrain<IInboundGrain>(name).Nudge();
+        return new NotifyConnectorResponse();
+    }
+
     private static InboundPolling ToProto(InboundState state)
     {
         var proto = new InboundPolling { Applied = state.Applied, LastPollTime = state.LastPollAt?.ToProto(), LastError = state.LastError };

@@ -45,6 +45,11 @@ public static class AccessPolicy
             return Access.Authenticated;
         }
 
+        if (fullMethod == NotifyRpc)
+        {
+            return Access.Anonymous; // Odoo's webhooks send no credentials: the connector's webhook key in the request decides, and all it can do is poll sooner
+        }
+
         if (fullMethod == IdocRpc)
         {
             return Access.Write; // an ERP or a supplier sending an IDoc: the procurement commands it stands for decide the rest
@@ -72,6 +77,13 @@ public static class AccessPolicy
         if (path == IdocPath && httpMethod.Equals("POST", StringComparison.OrdinalIgnoreCase))
         {
             return Access.Write;
+        }
+
+        if (httpMethod.Equals("POST", StringComparison.OrdinalIgnoreCase) && path.StartsWith(ConnectorsPath, StringComparison.Ordinal)
+            && path.EndsWith(NotifySuffix, StringComparison.Ordinal) && path.Length > ConnectorsPath.Length + NotifySuffix.Length
+            && !path.AsSpan(ConnectorsPath.Length, path.Length - ConnectorsPath.Length - NotifySuffix.Length).Contains('/'))
+        {
+            return Access.Anonymous; // an Odoo webhook: see NotifyRpc
         }
 
         if ((path.StartsWith("/governance/", StringComparison.Ordinal) && path.Contains("/auditRecords", StringComparison.Ordinal))
@@ -106,6 +118,16 @@ public static class AccessPolicy
 
     /// <summary>The IDoc intake's RPC; it applies procurement commands on the caller's behalf.</summary>
     public const string IdocRpc = "/manufacturing.integration.v1.IntegrationService/ReceiveIdoc";
+
+    /// <summary>
+    /// The webhook nudge of an Odoo connector's polling. Odoo's webhooks cannot authenticate, so the
+    /// call needs no token; the service checks the connector's webhook key instead, and the call can
+    /// do nothing but make the next poll come sooner.
+    /// </summary>
+    public const string NotifyRpc = "/manufacturing.integration.v1.IntegrationService/NotifyConnector";
+
+    private const string ConnectorsPath = "/integration/v1/connectors/";
+    private const string NotifySuffix = ":notify";
 
     /// <summary>The IDoc intake's REST path.</summary>
     public const string IdocPath = "/integration/v1/idocs";
