@@ -397,6 +397,16 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
         Assert.Equal(1, sapLine.Patches);
         Assert.Equal(refusedBefore + 1, suite.Sap.PreconditionFailures);
         Assert.Equal("2000", sapLine.Fields["ScheduleLineOrderQuantity"]!.GetValue<string>());
+
+        // Behind the connector's back a buyer moves the date in SAP: reconciliation shows both days.
+        lock (sapLine)
+        {
+            sapLine.Fields["ScheduleLineDeliveryDate"] = $"/Date({new DateTimeOffset(2026, 12, 20, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds()})/";
+        }
+
+        var drift = await ReconcileUntilAsync("sap-test", po.Name, "confirmed_dates");
+        Assert.Equal(("00010=2026-12-12", "00010=2026-12-20"), (drift.Ours, drift.Theirs));
+        Assert.Equal($"purchase-order/{poId}", drift.ExternalRef);
     }
 
     [Fact]
@@ -483,6 +493,11 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
         var backorder = Assert.Single(suite.Odoo.MovesOf(receipts[1]["id"]!.GetValue<long>()));
         Assert.Equal((500m, "assigned"), (backorder["product_uom_qty"]!.GetValue<decimal>(), backorder["state"]!.GetValue<string>()));
         Assert.Equal(1, suite.Odoo.PurchaseLine(lineId)["writes"]!.GetValue<int>());
+
+        // Someone changes the planned date in Odoo afterwards: reconciliation shows our confirmed day and Odoo's.
+        suite.Odoo.PurchaseLine(lineId)["date_planned"] = "2026-12-15 00:00:00";
+        var drift = await ReconcileUntilAsync("odoo-test", po.Name, "confirmed_dates");
+        Assert.Equal(($"{line}=2026-12-12", $"{line}=2026-12-15"), (drift.Ours, drift.Theirs));
     }
 
     [Fact]

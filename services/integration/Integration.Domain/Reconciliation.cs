@@ -73,3 +73,20 @@ public static class Reconciliation
     private static bool Agree(string ours, string theirs) =>
         Number(ours) is { } a && Number(theirs) is { } b ? a == b : string.Equals(ours.Trim(), theirs.Trim(), StringComparison.Ordinal);
 }
+
+/// <summary>
+/// A purchase order's confirmed delivery days per line as the read model lists them
+/// (<c>00010=2026-12-12 00020=2026-12-20</c>), and as reconciliation shows the ERP's side (a line the
+/// ERP does not have shows <c>00010=missing</c>).
+/// </summary>
+public static class ConfirmedDates
+{
+    /// <summary>The days by line id.</summary>
+    public static IReadOnlyDictionary<string, string> Parse(string text) =>
+        text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(pair => pair.Split('=', 2)).Where(pair => pair.Length == 2)
+            .GroupBy(pair => pair[0], StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.Ordinal);
+
+    /// <summary>The text of <paramref name="days"/>, by line id; an empty day reads <c>missing</c>.</summary>
+    public static string Text(IReadOnlyDictionary<string, string> days) =>
+        string.Join(' ', days.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key}={(d.Value.Length > 0 ? d.Value : "missing")}"));
+}

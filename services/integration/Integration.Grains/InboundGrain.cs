@@ -177,6 +177,8 @@ internal sealed partial class InboundGrain(
                     : await applier.ApplyAsync(plant, change, token, cancellationToken);
                 if (outcome.Result == InboundResult.Transient)
                 {
+                    IntegrationTelemetry.InboundRecords.Add(1, new KeyValuePair<string, object?>("mfg.connector", Name),
+                        new KeyValuePair<string, object?>("mfg.odoo.model", change.Model), new KeyValuePair<string, object?>("mfg.outcome", "transient"));
                     await SaveAsync(model, cursor, cancellationToken);
                     return $"{model} {change.Name}: {outcome.Detail}";
                 }

@@ -53,12 +53,20 @@ public static class PurchaseOrderEvents
         }
     }
 
-    /// <summary>The fields the purchase-order list shows.</summary>
+    /// <summary>
+    /// The fields the purchase-order list shows, and reconciliation compares with the ERPs:
+    /// <c>confirmed_dates</c> lists the supplier's confirmed delivery day of each confirmed line
+    /// (<c>00010=2026-12-12 00020=2026-12-20</c>, by line id).
+    /// </summary>
     public static IEnumerable<(string, string?)> Snapshot(PurchaseOrder order) =>
     [
         ("state", EventText.UpperSnake(order.Status)),
         ("vendor", order.Vendor),
         ("currency", order.Currency),
+        ("confirmed_dates", order.Lines.Any(l => l.Confirmation is not null)
+            ? string.Join(' ', order.Lines.Where(l => l.Confirmation is not null).OrderBy(l => l.LineId, StringComparer.Ordinal)
+                .Select(l => $"{l.LineId}={l.Confirmation!.Delivery.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}"))
+            : null),
         ("open_exceptions", order.Exceptions.Count(e => e.IsOpen).ToString(System.Globalization.CultureInfo.InvariantCulture)),
     ];
 }

@@ -187,6 +187,18 @@ public sealed class FakeSap : IAsyncDisposable
             return Get(null, context); // the token fetch on the service root
         }
 
+        if (path == "A_PurchaseOrderScheduleLine")
+        {
+            // $filter=(PurchasingDocument eq 'A' or PurchasingDocument eq 'B') and ScheduleLine eq '1' (what reconciliation sends).
+            var filter = context.Request.Query["$filter"].ToString();
+            var orders = System.Text.RegularExpressions.Regex.Matches(filter, "PurchasingDocument eq '([^']*)'").Select(m => m.Groups[1].Value).ToHashSet();
+            var number = System.Text.RegularExpressions.Regex.Match(filter, "ScheduleLine eq '([^']*)'").Groups[1].Value;
+            var results = new JsonArray([.. _scheduleLines.Values.Where(l => orders.Contains(l.Fields["PurchasingDocument"]!.GetValue<string>())
+                    && (number.Length == 0 || l.Fields["ScheduleLine"]!.GetValue<string>() == number))
+                .Select(l => { lock (l) { return (JsonNode)l.Fields.DeepClone(); } })]);
+            return Results.Content(new JsonObject { ["d"] = new JsonObject { ["results"] = results } }.ToJsonString(), "application/json");
+        }
+
         if (ScheduleLineKey(path) is not { } key || !_scheduleLines.TryGetValue(key, out var line))
         {
             return Error(404, "/IWBEP/CM_MGW_RT/020", $"Resource not found for segment '{path}'");

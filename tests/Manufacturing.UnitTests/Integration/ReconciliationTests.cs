@@ -132,4 +132,22 @@ public sealed class ReconciliationTests
         Assert.Equal([("P100/1000002", "good_quantity", "24", "20"), ("P100/1000003", "exists", "yes", "no")], drifts.Select(d => (d.AggregateKey, d.Field, d.Ours, d.Theirs)));
         Assert.Equal("material-document/2026/4900000003", theirs["P100/1000002"].ExternalRef);
     }
+
+    [Fact]
+    public async Task Confirmed_dates_are_compared_per_line_with_odoo_planned_dates_and_a_line_odoo_lost_shows_as_missing()
+    {
+        var odoo = new ScriptedOdoo((model, _) => model == "purchase.order.line"
+            ? new JsonArray(new JsonObject { ["id"] = 17, ["date_planned"] = "2026-12-15 00:00:00" })
+            : throw new InvalidOperationException(model));
+        var ours = new OurRecord("purchase_order", "P100/PO-1", "P100", "CONFIRMED",
+            new Dictionary<string, string> { ["confirmed_dates"] = "18=2026-12-20 17=2026-12-12" });
+
+        var theirs = (await new OdooAdapter(odoo, OdooOptions).ReadAsync([ours], CancellationToken.None))["P100/PO-1"];
+        var drift = Assert.Single(Reconciliation.Compare(ours, theirs));
+
+        Assert.Equal(("confirmed_dates", "17=2026-12-12 18=2026-12-20", "17=2026-12-15 18=missing"), (drift.Field, drift.Ours, drift.Theirs));
+        Assert.Equal("""[["id","in",[17,18]]]""", odoo.Calls.Single().Arguments["domain"]!.ToJsonString());
+        Assert.Empty(Reconciliation.Compare(ours with { Fields = new Dictionary<string, string>() },
+            (await new OdooAdapter(odoo, OdooOptions).ReadAsync([ours with { Fields = new Dictionary<string, string>() }], CancellationToken.None))["P100/PO-1"]));
+    }
 }

@@ -40,6 +40,7 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
     {
         ["production_order"] = ["production-completion"],
         ["lot"] = ["quality-holds"],
+        ["purchase_order"] = ["supplier-confirmations"],
     };
 
     /// <inheritdoc />
@@ -49,6 +50,12 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
         foreach (var page in records.Chunk(ReadPage))
         {
             var type = page[0].AggregateType;
+            if (type == "purchase_order")
+            {
+                await ReadConfirmationsAsync(page, found, cancellationToken);
+                continue;
+            }
+
             var (model, fields) = type switch
             {
                 "production_order" => ("mrp.production", new JsonArray("id", "name", "state", "qty_produced")),
@@ -72,6 +79,37 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
         }
 
         return found;
+    }
+
+    // Confirmed dates: the planned date of each confirmed purchase.order.line (our line id is Odoo's line id).
+    private async Task ReadConfirmationsAsync(OurRecord[] page, Dictionary<string, ErpRecord> found, CancellationToken cancellationToken)
+    {
+        var confirmed = page.ToDictionary(r => r.AggregateKey, r => ConfirmedDates.Parse(r["confirmed_dates"]), StringComparer.Ordinal);
+        var ids = confirmed.Values.SelectMany(c => c.Keys)
+            .Select(line => long.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : 0).Where(id => id > 0).Distinct().Order().ToList();
+        var lines = new Dictionary<long, string>();
+        foreach (var chunk in ids.Chunk(ReadPage))
+        {
+            var answer = await odoo.CallAsync("purchase.order.line", "search_read", new JsonObject
+            {
+                ["domain"] = new JsonArray(new JsonArray("id", "in", new JsonArray([.. chunk.Select(id => (JsonNode)id)]))),
+                ["fields"] = new JsonArray("id", "date_planned"),
+            }, cancellationToken) as JsonArray ?? [];
+            foreach (var line in answer.OfType<JsonObject>())
+            {
+                lines[Id(line["id"])] = line["date_planned"] is JsonValue planned && planned.TryGetValue<string>(out var text) && text.Length >= 10 ? text[..10] : "";
+            }
+        }
+
+        foreach (var record in page)
+        {
+            var ours = confirmed[record.AggregateKey];
+            var theirs = ours.Keys.ToDictionary(line => line, line =>
+                long.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && lines.TryGetValue(id, out var day) ? day : "", StringComparer.Ordinal);
+            found[record.AggregateKey] = new ErpRecord($"purchase.order/{record.Id}",
+                ours.Count == 0 ? ImmutableDictionary<string, string>.Empty : ImmutableDictionary<string, string>.Empty.Add("confirmed_dates", ConfirmedDates.Text(ours)),
+                ours.Count == 0 ? ImmutableDictionary<string, string>.Empty : ImmutableDictionary<string, string>.Empty.Add("confirmed_dates", ConfirmedDates.Text(theirs)));
+        }
     }
 
     private static ErpRecord Production(OurRecord ours, JsonObject theirs, string model)

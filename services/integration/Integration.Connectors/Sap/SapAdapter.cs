@@ -37,6 +37,7 @@ public sealed class SapAdapter(SapODataClient sap, ConnectorOptions options, Cod
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Reconciled { get; } = new Dictionary<string, IReadOnlyList<string>>
     {
         ["production_order"] = ["production-completion"],
+        ["purchase_order"] = ["supplier-confirmations"],
     };
 
     /// <inheritdoc />
@@ -45,6 +46,12 @@ public sealed class SapAdapter(SapODataClient sap, ConnectorOptions options, Cod
         var found = new Dictionary<string, ErpRecord>(StringComparer.Ordinal);
         foreach (var page in records.Chunk(ReadPage))
         {
+            if (page[0].AggregateType == "purchase_order")
+            {
+                await ReadConfirmationsAsync(page, found, cancellationToken);
+                continue;
+            }
+
             if (page[0].AggregateType != "production_order")
             {
                 throw new ErpException($"The SAP adapter does not reconcile {page[0].AggregateType}.", transient: false);
@@ -76,6 +83,27 @@ public sealed class SapAdapter(SapODataClient sap, ConnectorOptions options, Cod
 
         return found;
     }
+    // Confirmed dates: the delivery date of schedule line 1 of each confirmed item (our line 00010 is SAP's item 10).
+    private async Task ReadConfirmationsAsync(OurRecord[] page, Dictionary<string, ErpRecord> found, CancellationToken cancellationToken)
+    {
+        var orders = string.Join(" or ", page.Select(r => $"PurchasingDocument eq '{Quote(r.Id)}'"));
+        var answer = await sap.GetAsync(PurchaseOrders,
+            $"A_PurchaseOrderScheduleLine?$filter=({orders}) and ScheduleLine eq '1'"
+            + "&$select=PurchasingDocument,PurchasingDocumentItem,ScheduleLine,ScheduleLineDeliveryDate&$format=json", cancellationToken);
+        var lines = (answer?["results"] as JsonArray ?? []).OfType<JsonObject>()
+            .GroupBy(l => (l["PurchasingDocument"]?.GetValue<string>() ?? "", ItemNumber(l["PurchasingDocumentItem"]?.GetValue<string>() ?? "")))
+            .ToDictionary(g => g.Key, g => ODataDate(g.First()["ScheduleLineDeliveryDate"]?.GetValue<string>()));
+        foreach (var record in page)
+        {
+            var ours = ConfirmedDates.Parse(record["confirmed_dates"]);
+            var theirs = ours.Keys.ToDictionary(line => line,
+                line => lines.GetValueOrDefault((record.Id, ItemNumber(line))) is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "", StringComparer.Ordinal);
+            found[record.AggregateKey] = new ErpRecord($"purchase-order/{record.Id}",
+                ours.Count == 0 ? ImmutableDictionary<string, string>.Empty : ImmutableDictionary<string, string>.Empty.Add("confirmed_dates", ConfirmedDates.Text(ours)),
+                ours.Count == 0 ? ImmutableDictionary<string, string>.Empty : ImmutableDictionary<string, string>.Empty.Add("confirmed_dates", ConfirmedDates.Text(theirs)));
+        }
+    }
+
     /// <summary>The material document service.</summary>
     public const string MaterialDocuments = "API_MATERIAL_DOCUMENT_SRV";
 
