@@ -84,6 +84,29 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
     }
 
     [Fact]
+    public async Task Operations_started_paused_and_resumed_on_the_line_start_and_stop_their_odoo_work_orders_once_each()
+    {
+        var orderId = Unique("WO");
+        suite.Odoo.AddProduction(orderId, 25);
+        var order = (await Erp.ReleaseProductionOrderAsync(Release(orderId))).ProductionOrder.Name;
+        var start = new StartOperationRequest { ProductionOrder = order, OperationId = "0010", Metadata = Metadata() };
+
+        await Mes.StartOperationAsync(start);
+        await Mes.StartOperationAsync(start); // the MES repeats itself
+        await WaitAsync(() => suite.Odoo.WorkOrders(orderId)[0]["is_user_working"]!.GetValue<bool>(), "work order 1 started in Odoo (micro-batch, every second here)");
+        var pause = new PauseOperationRequest { ProductionOrder = order, OperationId = "0010", Reason = "BREAKDOWN", Metadata = Metadata() };
+        await Mes.PauseOperationAsync(pause);
+        await Mes.PauseOperationAsync(pause);
+        await WaitAsync(() => !suite.Odoo.WorkOrders(orderId)[0]["is_user_working"]!.GetValue<bool>(), "work order 1 paused in Odoo");
+        await Mes.ResumeOperationAsync(new ResumeOperationRequest { ProductionOrder = order, OperationId = "0010", Metadata = Metadata() });
+        await WaitAsync(() => suite.Odoo.WorkOrders(orderId)[0]["is_user_working"]!.GetValue<bool>(), "work order 1 resumed in Odoo");
+
+        var (first, second) = (suite.Odoo.WorkOrders(orderId)[0], suite.Odoo.WorkOrders(orderId)[1]);
+        Assert.Equal((2, 1), (first["starts"]!.GetValue<int>(), first["pauses"]!.GetValue<int>()));
+        Assert.Equal((0, 0, "ready"), (second["starts"]!.GetValue<int>(), second["pauses"]!.GetValue<int>(), second["state"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Odoo_failing_with_503_for_a_while_is_retried_and_the_order_is_completed_once()
     {
         var orderId = Unique("WO");

@@ -61,7 +61,9 @@ public static class ProductionOrderEvents
     /// <summary>
     /// The fields the production-order list shows, and reconciliation compares with the ERPs:
     /// <c>good_quantity</c> is what the order produced (the last operation's good quantity, once it
-    /// completed); <c>scrap_quantity</c> what all its operations scrapped.
+    /// completed); <c>scrap_quantity</c> what all its operations scrapped; <c>operations</c> each
+    /// operation's status (<c>0010=COMPLETED 0020=RUNNING 0030=PENDING</c>), so that the newest of
+    /// coalesced progress events still says where every operation stands.
     /// </summary>
     public static IEnumerable<(string, string?)> Snapshot(ProductionOrder order) =>
     [
@@ -73,5 +75,6 @@ public static class ProductionOrderEvents
         ("open_exceptions", order.Exceptions.Count(e => e.IsOpen).ToString(System.Globalization.CultureInfo.InvariantCulture)),
         ("good_quantity", order.Operations is [.., { Status: OperationStatus.Completed } last] ? last.GoodQuantity.ToString(System.Globalization.CultureInfo.InvariantCulture) : null),
         ("scrap_quantity", order.Operations.Sum(o => o.ScrapQuantity).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("operations", string.Join(' ', order.Operations.Select(o => $"{o.OperationId}={EventText.UpperSnake(o.Status)}"))),
     ];
 }

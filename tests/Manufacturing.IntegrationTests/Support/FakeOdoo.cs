@@ -78,8 +78,26 @@ public sealed class FakeOdoo : IAsyncDisposable
             ["id"] = id, ["name"] = name, ["state"] = "confirmed", ["qty_producing"] = 0m, ["qty_produced"] = 0m, ["product_qty"] = quantity,
             ["marked_done"] = 0, ["mark_done_calls"] = 0,
         };
+        AddWorkOrder(name, "WELD-1");
+        AddWorkOrder(name, "ASSEMBLY-1");
         return id;
     }
+
+    // A work order of the MO named production, ready, nobody working on it.
+    private long AddWorkOrder(string production, string center)
+    {
+        var centerId = Records("mrp.workcenter").Values.FirstOrDefault(c => c["code"]!.GetValue<string>() == center)?["id"]!.GetValue<long>()
+            ?? Add("mrp.workcenter", new JsonObject { ["code"] = center, ["name"] = $"Work center {center}" });
+        return Add("mrp.workorder", new JsonObject
+        {
+            ["name"] = $"Step at {center}", ["workcenter_id"] = new JsonArray(centerId, $"Work center {center}"), ["production_id.name"] = production,
+            ["state"] = "ready", ["is_user_working"] = false, ["starts"] = 0, ["pauses"] = 0,
+        });
+    }
+
+    /// <summary>The work orders of the MO named <paramref name="production"/>, in id order.</summary>
+    public IReadOnlyList<JsonObject> WorkOrders(string production) =>
+        [.. Records("mrp.workorder").Values.Where(w => w["production_id.name"]?.GetValue<string>() == production).OrderBy(w => w["id"]!.GetValue<long>())];
 
     /// <summary>Odoo's <c>write_date</c> for now (UTC, whole seconds).</summary>
     public static string Now() => DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
@@ -115,9 +133,7 @@ public sealed class FakeOdoo : IAsyncDisposable
         var workOrders = new JsonArray();
         foreach (var center in workCenters)
         {
-            var centerId = Records("mrp.workcenter").Values.FirstOrDefault(c => c["code"]!.GetValue<string>() == center)?["id"]!.GetValue<long>()
-                ?? Add("mrp.workcenter", new JsonObject { ["code"] = center, ["name"] = $"Work center {center}" });
-            workOrders.Add(Add("mrp.workorder", new JsonObject { ["name"] = $"Step at {center}", ["workcenter_id"] = new JsonArray(centerId, $"Work center {center}") }));
+            workOrders.Add(AddWorkOrder(name, center));
         }
 
         _productions[id] = new JsonObject
@@ -406,6 +422,7 @@ public sealed class FakeOdoo : IAsyncDisposable
             ("quality.alert", "create") => CreateAlert(body),
             ("product.product", "search_read") => Ok(Search(ProductRecords(), body)),
             ("mrp.workorder" or "mrp.workcenter" or "res.partner" or "purchase.order", "search_read") => Ok(Search(Records(model).Values, body)),
+            ("mrp.workorder", "button_start" or "button_pending") => Work(body, method == "button_start"),
             _ => Fail(404, "werkzeug.exceptions.NotFound", $"the model '{model}' has no method '{method}'"),
         };
     }
@@ -518,6 +535,27 @@ public sealed class FakeOdoo : IAsyncDisposable
     private static decimal? Number(JsonNode? node) => node is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number
         ? decimal.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
         : null;
+
+    // button_start starts the timer of the bot user on the work order (state progress), button_pending stops it.
+    private Answer Work(JsonObject body, bool start)
+    {
+        foreach (var id in body["ids"]!.AsArray().Select(i => i!.GetValue<long>()))
+        {
+            if (!Records("mrp.workorder").TryGetValue(id, out var workOrder))
+            {
+                return Fail(404, "odoo.exceptions.MissingError", $"Record does not exist or has been deleted. (Record: mrp.workorder({id},))");
+            }
+
+            lock (workOrder)
+            {
+                workOrder["is_user_working"] = start;
+                workOrder["state"] = "progress";
+                workOrder[start ? "starts" : "pauses"] = workOrder[start ? "starts" : "pauses"]!.GetValue<int>() + 1;
+            }
+        }
+
+        return Ok(true);
+    }
 
     private Answer Write(JsonObject body)
     {

@@ -201,6 +201,8 @@ public sealed class SuiteFixture : IAsyncLifetime
                 ["Codes__sap__12345"] = "STEEL-S235",
                 // The press of the telemetry test makes a part every 30 s at best (for OEE performance).
                 ["Plants__P100__WorkCenters__PRESS-7__IdealCycleSeconds"] = "30",
+                // Progress reaches the ERPs within a second here (30 s coalescing micro-batches by default).
+                ["Integration__Workflows__production-progress__Interval"] = "00:00:01",
                 // Plant P100's ERP deliveries go to the fake Odoo (read by the integration host only).
                 ["Integration__Connectors__odoo-test__Kind"] = "odoo",
                 ["Integration__Connectors__odoo-test__Protocol"] = "json2",

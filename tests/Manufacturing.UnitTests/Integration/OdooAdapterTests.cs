@@ -130,6 +130,106 @@ public sealed class OdooAdapterTests
         return new JsonArray(7);
     }
 
+    private static IntegrationEvent Progress(string type, string operation, string operations) => new()
+    {
+        EventId = "production_order/P100/WO-1/9/0", EventType = type, AggregateType = "production_order",
+        AggregateKey = "P100/WO-1", Plant = "P100", AggregateVersion = 9, OccurredAt = DateTimeOffset.UnixEpoch,
+        Data = ImmutableDictionary<string, string>.Empty.Add("operation_id", operation).Add("state.operations", operations),
+    };
+
+    /// <summary>An Odoo with three work orders of WO-1 (ids 11, 12, 13) whose buttons change <c>is_user_working</c>.</summary>
+    private static (ScriptedOdoo Odoo, JsonArray WorkOrders) WorkOrders(params string[] states)
+    {
+        var workOrders = new JsonArray([.. states.Select((state, i) => (JsonNode)new JsonObject { ["id"] = 11 + i, ["state"] = state, ["is_user_working"] = false })]);
+        var odoo = new ScriptedOdoo((model, method, arguments) =>
+        {
+            if (method == "search_read")
+            {
+                return workOrders.DeepClone();
+            }
+
+            foreach (var w in workOrders.OfType<JsonObject>().Where(w => w["id"]!.GetValue<int>() == arguments["ids"]![0]!.GetValue<long>()))
+            {
+                w["is_user_working"] = method == "button_start";
+            }
+
+            return JsonValue.Create(true);
+        });
+        return (odoo, workOrders);
+    }
+
+    [Fact]
+    public async Task Progress_starts_and_pauses_the_work_order_at_the_operations_position_once()
+    {
+        var (odoo, workOrders) = WorkOrders("ready", "ready", "ready");
+        var adapter = new OdooAdapter(odoo, Options);
+
+        var started = await adapter.DeliverAsync(Progress("OperationStarted", "0020", "0010=COMPLETED 0020=RUNNING 0030=PENDING"), CancellationToken.None);
+        await adapter.DeliverAsync(Progress("OperationStarted", "0020", "0010=COMPLETED 0020=RUNNING 0030=PENDING"), CancellationToken.None);
+
+        Assert.Equal("mrp.workorder/12", started.ExternalRef);
+        Assert.Equal(["search_read", "button_start", "search_read"], odoo.Calls.Select(c => c.Method));
+        Assert.True(workOrders[1]!["is_user_working"]!.GetValue<bool>());
+
+        await adapter.DeliverAsync(Progress("OperationPaused", "0020", "0010=COMPLETED 0020=PAUSED 0030=PENDING"), CancellationToken.None);
+
+        Assert.Equal("button_pending", odoo.Calls[^1].Method);
+        Assert.False(workOrders[1]!["is_user_working"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task The_newest_of_coalesced_progress_events_moves_the_operations_the_others_were_about()
+    {
+        var (odoo, workOrders) = WorkOrders("ready", "ready");
+        workOrders[0]!["is_user_working"] = true; // 0010 started earlier; its pause was coalesced into 0020's start
+
+        await new OdooAdapter(odoo, Options).DeliverAsync(Progress("OperationStarted", "0020", "0010=PAUSED 0020=RUNNING"), CancellationToken.None);
+
+        Assert.False(workOrders[0]!["is_user_working"]!.GetValue<bool>());
+        Assert.True(workOrders[1]!["is_user_working"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Progress_for_an_operation_without_a_work_order_is_a_business_refusal_after_moving_the_others()
+    {
+        var (odoo, workOrders) = WorkOrders("ready", "ready");
+
+        var refused = await Assert.ThrowsAsync<ErpException>(() =>
+            new OdooAdapter(odoo, Options).DeliverAsync(Progress("OperationStarted", "0040", "0010=RUNNING 0040=RUNNING"), CancellationToken.None));
+
+        Assert.False(refused.Transient);
+        Assert.Contains("no work order for operation 0040 (2 work orders", refused.Message);
+        Assert.True(workOrders[0]!["is_user_working"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Progress_arriving_after_odoo_finished_the_work_order_changes_nothing()
+    {
+        var (odoo, _) = WorkOrders("done", "ready");
+
+        await new OdooAdapter(odoo, Options).DeliverAsync(Progress("OperationPaused", "0010", "0010=RUNNING 0020=PENDING"), CancellationToken.None);
+
+        Assert.Equal(["search_read"], odoo.Calls.Select(c => c.Method));
+    }
+
+    [Fact]
+    public async Task Progress_of_an_order_whose_operations_are_all_completed_or_pending_moves_nothing()
+    {
+        var (odoo, _) = WorkOrders("ready", "ready");
+
+        await new OdooAdapter(odoo, Options).DeliverAsync(Progress("OperationStarted", "0010", "0010=COMPLETED 0020=PENDING"), CancellationToken.None);
+
+        Assert.Equal(["search_read"], odoo.Calls.Select(c => c.Method));
+    }
+
+    [Fact]
+    public void Only_running_and_paused_operations_are_moved()
+    {
+        Assert.Equal(new Dictionary<string, bool> { ["0020"] = true, ["0030"] = false },
+            OdooAdapter.OperationTargets("0010=COMPLETED 0020=RUNNING 0030=PAUSED 0040=PENDING"));
+        Assert.Empty(OdooAdapter.OperationTargets(""));
+    }
+
     /// <summary>An adapter that fails a number of times before it delivers.</summary>
     private sealed class Flaky(int failures, bool transient) : IErpAdapter
     {

@@ -13,6 +13,10 @@ namespace Manufacturing.Integration.Connectors.Odoo;
 /// <item><b>Production completion</b> (<c>OperationCompleted</c> that completes the order): the
 /// <c>mrp.production</c> named like the order gets <c>qty_producing</c> = the good quantity and
 /// <c>button_mark_done</c> (without a backorder), unless it is done already (then nothing is sent).</item>
+/// <item><b>Production progress</b> (<c>OperationStarted</c>, <c>OperationResumed</c>, <c>OperationPaused</c>):
+/// every running or paused operation's <c>mrp.workorder</c> (by position: 0010 the first by id) gets
+/// <c>button_start</c> or <c>button_pending</c>, unless its <c>is_user_working</c> says it already is
+/// (so the newest of coalesced events still moves the operations the others were about).</item>
 /// <item><b>Quality holds</b> (<c>LotBlocked</c>): a <c>quality.alert</c> carrying the event id in the
 /// reference field (<see cref="ConnectorOptions.ReferenceField"/>), created only when a search for
 /// that id finds none.</item>
@@ -112,6 +116,81 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
         }
     }
 
+    // Progress: each operation's work order (matched by position: 0010 is the MO's first work order by id, 0020 the second, …)
+    // is started (button_start) or paused (button_pending) to match the order's snapshot, unless it already is; the state is the
+    // guard, so a redelivery changes nothing, and the newest of coalesced events still moves every operation it superseded.
+    private async Task<DeliveryReceipt> ProgressAsync(IntegrationEvent e, bool working, CancellationToken cancellationToken)
+    {
+        var operation = e["operation_id"];
+        var targets = OperationTargets(e["state.operations"]);
+        if (e["state.operations"].Length == 0)
+        {
+            targets[operation] = working; // an event from before the snapshot listed operations
+        }
+
+        var workOrders = (await odoo.CallAsync("mrp.workorder", "search_read", new JsonObject
+        {
+            ["domain"] = new JsonArray(new JsonArray("production_id.name", "=", e.Id)),
+            ["fields"] = new JsonArray("id", "state", "is_user_working"),
+            ["order"] = "id asc",
+        }, cancellationToken) as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var problems = new List<string>();
+        string? receipt = null;
+        foreach (var (op, work) in targets)
+        {
+            var position = int.TryParse(op, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number % 10 == 0 ? number / 10 : 0;
+            if (position < 1 || position > workOrders.Count)
+            {
+                problems.Add($"mrp.production {e.Id} has no work order for operation {op} ({workOrders.Count} work orders; "
+                    + "operations are matched by position: 0010 is the first work order, 0020 the second)");
+                continue;
+            }
+
+            var workOrder = workOrders[position - 1];
+            var id = Id(workOrder["id"]);
+            if (op == operation)
+            {
+                receipt = $"mrp.workorder/{id.ToString(CultureInfo.InvariantCulture)}";
+            }
+
+            if ((workOrder["is_user_working"]?.GetValue<bool>() ?? false) == work)
+            {
+                continue; // delivered before, or someone did it in Odoo already
+            }
+
+            if (workOrder["state"]?.GetValue<string>() is "done" or "cancel")
+            {
+                continue; // finished in Odoo (marking the MO done finishes its work orders): progress that arrives after it is moot
+            }
+
+            await odoo.CallAsync("mrp.workorder", work ? "button_start" : "button_pending", new JsonObject { ["ids"] = new JsonArray(id) }, cancellationToken);
+        }
+
+        return problems.Count > 0
+            ? throw new ErpException(string.Join("; ", problems) + ".", transient: false)
+            : new DeliveryReceipt(receipt ?? $"mrp.production/{e.Id}");
+    }
+
+    /// <summary>
+    /// The operations a progress delivery moves, from the order's <c>operations</c> snapshot
+    /// (<c>0010=RUNNING 0020=PAUSED</c>): running ones are worked on, paused ones are not; pending and
+    /// completed ones are left as Odoo has them.
+    /// </summary>
+    public static Dictionary<string, bool> OperationTargets(string snapshot)
+    {
+        var targets = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var pair in snapshot.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (op, status) = pair.IndexOf('=', StringComparison.Ordinal) is > 0 and var at ? (pair[..at], pair[(at + 1)..]) : (pair, "");
+            if (status is "RUNNING" or "PAUSED")
+            {
+                targets[op] = status == "RUNNING";
+            }
+        }
+
+        return targets;
+    }
+
     private static ErpRecord Production(OurRecord ours, JsonObject theirs, string model)
     {
         var expected = ImmutableDictionary<string, string>.Empty.Add("done", ours.State is "COMPLETED" or "CLOSED" ? "yes" : "no");
@@ -139,6 +218,7 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
     public bool Supports(IntegrationEvent e) => (e.AggregateType, e.EventType) switch
     {
         ("production_order", "OperationCompleted") => e["state.state"] == "COMPLETED",
+        ("production_order", "OperationStarted" or "OperationPaused" or "OperationResumed") => true,
         ("lot", "LotBlocked") => true,
         ("production_order", "MaterialConsumed") => true,
         ("purchase_order", "PurchaseOrderLineConfirmed") => true,
@@ -150,6 +230,8 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
     public Task<DeliveryReceipt> DeliverAsync(IntegrationEvent e, CancellationToken cancellationToken) => e.EventType switch
     {
         "OperationCompleted" => CompleteProductionAsync(e, cancellationToken),
+        "OperationStarted" or "OperationResumed" => ProgressAsync(e, working: true, cancellationToken),
+        "OperationPaused" => ProgressAsync(e, working: false, cancellationToken),
         "LotBlocked" => RaiseQualityAlertAsync(e, cancellationToken),
         "MaterialConsumed" => ConsumeAsync(e, cancellationToken),
         "PurchaseOrderLineConfirmed" => ConfirmLineAsync(e, cancellationToken),
