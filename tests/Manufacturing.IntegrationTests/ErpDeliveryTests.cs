@@ -356,6 +356,29 @@ public sealed class ErpDeliveryTests(SuiteFixture suite)
     }
 
     [Fact]
+    public async Task Scrap_on_the_line_is_scrapped_once_on_the_odoo_order_and_scrap_added_in_odoo_by_hand_is_found_as_drift()
+    {
+        var orderId = Unique("WO");
+        suite.Odoo.AddProduction(orderId, 25);
+        var order = (await Erp.ReleaseProductionOrderAsync(Release(orderId))).ProductionOrder.Name;
+        await CompleteAsync(order, "0010", "23", "2"); // scrap before the order completes: its own delivery
+        await WaitAsync(() => suite.Odoo.Scraps(orderId).Count > 0, "the scrap of operation 0010 in Odoo");
+        await CompleteAsync(order, "0020", "22", "1");
+        await WaitAsync(() => suite.Odoo.Production(orderId)?["state"]?.GetValue<string>() == "done", "the completion in Odoo");
+
+        var scraps = suite.Odoo.Scraps(orderId);
+        Assert.Equal([(2m, "done", 1), (1m, "done", 1)],
+            scraps.Select(s => (s["scrap_qty"]!.GetValue<decimal>(), s["state"]!.GetValue<string>(), s["validations"]!.GetValue<int>())));
+        Assert.Equal($"{orderId} 0010: PAINT_RUN", scraps[0]["origin"]!.GetValue<string>());
+        Assert.StartsWith($"production_order/P100/{orderId}/", scraps[0]["x_mfg_event_id"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        suite.Odoo.AddScrap(orderId, 4); // someone scraps more in Odoo by hand
+        var drift = await ReconcileUntilAsync("odoo-test", order, "scrap_quantity");
+
+        Assert.Equal(("3", "7"), (drift.Ours, drift.Theirs));
+    }
+
+    [Fact]
     public async Task Reconciliation_rpcs_refuse_bad_input_unknown_connectors_and_callers_without_the_right()
     {
         var invalid = await Assert.ThrowsAsync<RpcException>(() => Operator.ReconcileConnectorAsync(new ReconcileConnectorRequest { Name = "odoo-test" }).ResponseAsync);

@@ -26,7 +26,8 @@ public static class ProductionOrderEvents
                 yield return EventDraft.Of("OperationResumed", ("operation_id", c.OperationId));
                 break;
             case CompleteOperation c:
-                yield return EventDraft.Of("OperationCompleted", ("operation_id", c.OperationId), ("good_quantity", c.Good.ToString()), ("scrap_quantity", c.Scrap.ToString()));
+                yield return EventDraft.Of("OperationCompleted", ("operation_id", c.OperationId), ("good_quantity", c.Good.ToString()), ("scrap_quantity", c.Scrap.ToString()),
+                    ("scrap_reason", c.ScrapReason.Length > 0 ? c.ScrapReason : null));
                 break;
             case AmendProductionOrder:
                 yield return EventDraft.Of("ProductionOrderAmended", ("quantity", after.Quantity.ToString()), ("amendment_count", after.Amendments.ToString(System.Globalization.CultureInfo.InvariantCulture)));

@@ -69,13 +69,13 @@ public sealed class FakeOdoo : IAsyncDisposable
     /// <summary>How many times <c>{model}.{method}</c> was called.</summary>
     public int Calls(string model, string method) => _calls.GetValueOrDefault($"{model}.{method}");
 
-    /// <summary>Adds a confirmed manufacturing order named <paramref name="name"/>; returns its id.</summary>
-    public long AddProduction(string name, decimal quantity)
+    /// <summary>Adds a confirmed manufacturing order named <paramref name="name"/> making <paramref name="product"/>, with two work orders; returns its id.</summary>
+    public long AddProduction(string name, decimal quantity, string product = "BIKE-26")
     {
         var id = Interlocked.Increment(ref _nextId);
         _productions[id] = new JsonObject
         {
-            ["id"] = id, ["name"] = name, ["state"] = "confirmed", ["qty_producing"] = 0m, ["qty_produced"] = 0m, ["product_qty"] = quantity,
+            ["id"] = id, ["name"] = name, ["state"] = "confirmed", ["qty_producing"] = 0m, ["qty_produced"] = 0m, ["product_qty"] = quantity, ["product_id"] = Product(product),
             ["marked_done"] = 0, ["mark_done_calls"] = 0,
         };
         AddWorkOrder(name, "WELD-1");
@@ -297,6 +297,18 @@ public sealed class FakeOdoo : IAsyncDisposable
     /// <summary>The manufacturing order named <paramref name="name"/>, or null.</summary>
     public JsonObject? Production(string name) => _productions.Values.FirstOrDefault(p => p["name"]!.GetValue<string>() == name);
 
+    /// <summary>The scrap records on the manufacturing order named <paramref name="production"/>.</summary>
+    public IReadOnlyList<JsonObject> Scraps(string production) =>
+        [.. Records("stock.scrap").Values.Where(s => s["production_id.name"]?.GetValue<string>() == production).OrderBy(s => s["id"]!.GetValue<long>())];
+
+    /// <summary>A scrap someone records by hand in Odoo on the manufacturing order named <paramref name="production"/> (done at once).</summary>
+    public long AddScrap(string production, decimal quantity) =>
+        Add("stock.scrap", new JsonObject
+        {
+            ["production_id"] = new JsonArray(Production(production)!["id"]!.GetValue<long>(), production), ["production_id.name"] = production,
+            ["scrap_qty"] = quantity, ["state"] = "done", ["validations"] = 1,
+        });
+
     /// <summary>The quality alerts carrying <paramref name="eventId"/> in the reference field.</summary>
     public IReadOnlyList<JsonObject> AlertsFor(string eventId) =>
         [.. _alerts.Values.Where(a => a["x_mfg_event_id"]?.GetValue<string>() == eventId)];
@@ -423,6 +435,9 @@ public sealed class FakeOdoo : IAsyncDisposable
             ("product.product", "search_read") => Ok(Search(ProductRecords(), body)),
             ("mrp.workorder" or "mrp.workcenter" or "res.partner" or "purchase.order", "search_read") => Ok(Search(Records(model).Values, body)),
             ("mrp.workorder", "button_start" or "button_pending") => Work(body, method == "button_start"),
+            ("stock.scrap", "search_read") => Ok(Search(Records(model).Values, body)),
+            ("stock.scrap", "create") => CreateScraps(body),
+            ("stock.scrap", "action_validate") => ValidateScraps(body),
             _ => Fail(404, "werkzeug.exceptions.NotFound", $"the model '{model}' has no method '{method}'"),
         };
     }
@@ -695,6 +710,55 @@ public sealed class FakeOdoo : IAsyncDisposable
         }
 
         return Ok(JsonValue.Create(true));
+    }
+
+    // stock.scrap create: a draft scrap; production_id is the MO's id, answered back as [id, name] like Odoo's many2one.
+    private Answer CreateScraps(JsonObject body)
+    {
+        var ids = new JsonArray();
+        foreach (var values in body["vals_list"]!.AsArray())
+        {
+            var scrap = (JsonObject)values!.DeepClone();
+            var productionId = scrap["production_id"]!.GetValue<long>();
+            if (!_productions.TryGetValue(productionId, out var production))
+            {
+                return Fail(404, "odoo.exceptions.MissingError", $"Record does not exist or has been deleted. (Record: mrp.production({productionId},))");
+            }
+
+            var name = production["name"]!.GetValue<string>();
+            scrap["production_id"] = new JsonArray(productionId, name);
+            scrap["production_id.name"] = name;
+            scrap["state"] = "draft";
+            scrap["validations"] = 0;
+            ids.Add(Add("stock.scrap", scrap));
+        }
+
+        return Ok(ids);
+    }
+
+    // stock.scrap action_validate: done (validating a done scrap is Odoo's UserError).
+    private Answer ValidateScraps(JsonObject body)
+    {
+        foreach (var id in body["ids"]!.AsArray().Select(i => i!.GetValue<long>()))
+        {
+            if (!Records("stock.scrap").TryGetValue(id, out var scrap))
+            {
+                return Fail(404, "odoo.exceptions.MissingError", $"Record does not exist or has been deleted. (Record: stock.scrap({id},))");
+            }
+
+            lock (scrap)
+            {
+                if (scrap["state"]!.GetValue<string>() == "done")
+                {
+                    return Fail(422, "odoo.exceptions.UserError", "This scrap is already done.");
+                }
+
+                scrap["state"] = "done";
+                scrap["validations"] = scrap["validations"]!.GetValue<int>() + 1;
+            }
+        }
+
+        return Ok(true);
     }
 
     private Answer CreateAlert(JsonObject body)

@@ -130,6 +130,88 @@ public sealed class OdooAdapterTests
         return new JsonArray(7);
     }
 
+    private static IntegrationEvent Scrapped(string state) => Completed(state) with
+    {
+        Data = ImmutableDictionary<string, string>.Empty.Add("operation_id", "0010").Add("good_quantity", "23 EA").Add("scrap_quantity", "2 EA")
+            .Add("scrap_reason", "PAINT_RUN").Add("state.state", state).Add("state.product", "BIKE-26"),
+    };
+
+    /// <summary>An Odoo with MO 42 in progress, product 5, and the stock.scrap records created so far.</summary>
+    private static (ScriptedOdoo Odoo, JsonArray Scraps) ScrapOdoo(JsonNode? validation = null)
+    {
+        var scraps = new JsonArray();
+        var odoo = new ScriptedOdoo((model, method, arguments) => (model, method) switch
+        {
+            ("stock.scrap", "search_read") => scraps.DeepClone(),
+            ("stock.scrap", "create") => Created(scraps, arguments),
+            ("stock.scrap", "action_validate") => validation?.DeepClone() ?? Validated(scraps),
+            ("product.product", "search_read") => new JsonArray(new JsonObject { ["id"] = 5 }),
+            ("mrp.production", "search_read") => Production("progress"),
+            _ => JsonValue.Create(true),
+        });
+        return (odoo, scraps);
+
+        static JsonNode Created(JsonArray scraps, JsonObject arguments)
+        {
+            var scrap = (JsonObject)arguments["vals_list"]![0]!.DeepClone();
+            scrap["id"] = 70;
+            scrap["state"] = "draft";
+            scraps.Add(scrap);
+            return new JsonArray(70);
+        }
+
+        static JsonNode Validated(JsonArray scraps)
+        {
+            scraps[0]!["state"] = "done";
+            return JsonValue.Create(true);
+        }
+    }
+
+    [Fact]
+    public async Task Scrap_of_an_operation_becomes_one_validated_stock_scrap_on_the_order_with_the_event_id()
+    {
+        var (odoo, scraps) = ScrapOdoo();
+        var adapter = new OdooAdapter(odoo, Options);
+
+        Assert.True(adapter.Supports(Scrapped("IN_PROGRESS")));
+        var receipt = await adapter.DeliverAsync(Scrapped("IN_PROGRESS"), CancellationToken.None);
+        var again = await adapter.DeliverAsync(Scrapped("IN_PROGRESS"), CancellationToken.None);
+
+        Assert.Equal(("stock.scrap/70", receipt), (again.ExternalRef, again));
+        var scrap = Assert.Single(scraps)!;
+        Assert.Equal((5L, 2m, 42L, "WO-1 0010: PAINT_RUN", "production_order/P100/WO-1/7/0"), (scrap["product_id"]!.GetValue<long>(), scrap["scrap_qty"]!.GetValue<decimal>(),
+            scrap["production_id"]!.GetValue<long>(), scrap["origin"]!.GetValue<string>(), scrap["x_mfg_event_id"]!.GetValue<string>()));
+        Assert.Equal(1, odoo.Calls.Count(c => c.Method == "action_validate"));
+    }
+
+    [Fact]
+    public async Task Scrap_that_odoo_wants_confirmed_is_a_business_refusal_and_a_redelivery_validates_the_draft_without_a_second_scrap()
+    {
+        var (odoo, scraps) = ScrapOdoo(new JsonObject { ["res_model"] = "stock.warn.insufficient.qty.scrap" });
+
+        var refused = await Assert.ThrowsAsync<ErpException>(() => new OdooAdapter(odoo, Options).DeliverAsync(Scrapped("IN_PROGRESS"), CancellationToken.None));
+        Assert.False(refused.Transient);
+        Assert.Contains("stock.warn.insufficient.qty.scrap", refused.Message);
+
+        var retry = new ScriptedOdoo((model, method, arguments) => (model, method) == ("stock.scrap", "search_read") ? scraps.DeepClone() : JsonValue.Create(true));
+        await new OdooAdapter(retry, Options).DeliverAsync(Scrapped("IN_PROGRESS"), CancellationToken.None);
+
+        Assert.Equal(["search_read", "action_validate"], retry.Calls.Select(c => c.Method));
+        Assert.Single(scraps);
+    }
+
+    [Fact]
+    public async Task Scrap_on_the_completing_operation_is_recorded_before_the_order_is_marked_done()
+    {
+        var (odoo, _) = ScrapOdoo();
+
+        var receipt = await new OdooAdapter(odoo, Options).DeliverAsync(Scrapped("COMPLETED"), CancellationToken.None);
+
+        Assert.Equal("mrp.production/42", receipt.ExternalRef);
+        var order = odoo.Calls.Select(c => $"{c.Model}.{c.Method}").ToList();
+        Assert.True(order.IndexOf("stock.scrap.action_validate") < order.IndexOf("mrp.production.button_mark_done"), string.Join(", ", order));
+    }
+
     private static IntegrationEvent Progress(string type, string operation, string operations) => new()
     {
         EventId = "production_order/P100/WO-1/9/0", EventType = type, AggregateType = "production_order",

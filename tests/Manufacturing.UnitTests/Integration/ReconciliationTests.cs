@@ -59,25 +59,36 @@ public sealed class ReconciliationTests
     }
 
     [Fact]
-    public async Task Odoo_orders_are_read_by_name_in_pages_and_compared_on_done_and_produced_quantity()
+    public async Task Odoo_orders_are_read_by_name_in_pages_and_compared_on_done_produced_and_scrapped_quantity()
     {
         var ours = Enumerable.Range(1, 250).Select(i => Order($"WO-{i}", "24")).ToList();
-        var odoo = new ScriptedOdoo((_, arguments) => new JsonArray([.. arguments["domain"]![0]![2]!.AsArray()
-            .Select(n => n!.GetValue<string>())
-            .Where(name => name != "WO-3")
-            .Select(name => (JsonNode)new JsonObject
-            {
-                ["id"] = int.Parse(name[3..], System.Globalization.CultureInfo.InvariantCulture), ["name"] = name,
-                ["state"] = name == "WO-2" ? "progress" : "done", ["qty_produced"] = name == "WO-1" ? 20.0 : 24.0,
-            })]));
+        ours[3] = ours[3] with { Fields = new Dictionary<string, string>(ours[3].Fields) { ["scrap_quantity"] = "2" } };
+        ours[4] = ours[4] with { Fields = new Dictionary<string, string>(ours[4].Fields) { ["scrap_quantity"] = "1" } };
+        var odoo = new ScriptedOdoo((model, arguments) => model == "stock.scrap"
+            ? new JsonArray( // WO-4 scrapped 2 in two records; WO-5 none done
+                new JsonObject { ["production_id"] = new JsonArray(4, "WO-4"), ["scrap_qty"] = 1.5 },
+                new JsonObject { ["production_id"] = new JsonArray(4, "WO-4"), ["scrap_qty"] = 0.5 })
+            : new JsonArray([.. arguments["domain"]![0]![2]!.AsArray()
+                .Select(n => n!.GetValue<string>())
+                .Where(name => name != "WO-3")
+                .Select(name => (JsonNode)new JsonObject
+                {
+                    ["id"] = int.Parse(name[3..], System.Globalization.CultureInfo.InvariantCulture), ["name"] = name,
+                    ["state"] = name == "WO-2" ? "progress" : "done", ["qty_produced"] = name == "WO-1" ? 20.0 : 24.0,
+                })]));
 
         var theirs = await new OdooAdapter(odoo, OdooOptions).ReadAsync(ours, CancellationToken.None);
 
-        Assert.Equal([200, 50], odoo.Calls.Select(c => c.Arguments["domain"]![0]![2]!.AsArray().Count));
-        Assert.All(odoo.Calls, c => Assert.Equal(("mrp.production", "search_read", "in"), (c.Model, c.Method, c.Arguments["domain"]![0]![1]!.GetValue<string>())));
+        var orders = odoo.Calls.Where(c => c.Model == "mrp.production").ToList();
+        Assert.Equal([200, 50], orders.Select(c => c.Arguments["domain"]![0]![2]!.AsArray().Count));
+        Assert.All(orders, c => Assert.Equal(("search_read", "in"), (c.Method, c.Arguments["domain"]![0]![1]!.GetValue<string>())));
+        var scraps = odoo.Calls.Where(c => c.Model == "stock.scrap").ToList();
+        Assert.Equal([200, 50], scraps.Select(c => c.Arguments["domain"]![0]![2]!.AsArray().Count));
+        Assert.All(scraps, c => Assert.Equal("[\"state\",\"=\",\"done\"]", c.Arguments["domain"]![1]!.ToJsonString()));
         Assert.Equal(249, theirs.Count);
         var drifts = ours.SelectMany(o => Reconciliation.Compare(o, theirs.GetValueOrDefault(o.AggregateKey))).ToList();
-        Assert.Equal([("P100/WO-1", "good_quantity", "24", "20"), ("P100/WO-2", "done", "yes", "no"), ("P100/WO-3", "exists", "yes", "no")],
+        Assert.Equal([("P100/WO-1", "good_quantity", "24", "20"), ("P100/WO-2", "done", "yes", "no"), ("P100/WO-3", "exists", "yes", "no"),
+            ("P100/WO-5", "scrap_quantity", "1", "0")],
             drifts.Select(d => (d.AggregateKey, d.Field, d.Ours, d.Theirs)));
         Assert.Equal("mrp.production/1", theirs["P100/WO-1"].ExternalRef);
     }

@@ -13,6 +13,9 @@ namespace Manufacturing.Integration.Connectors.Odoo;
 /// <item><b>Production completion</b> (<c>OperationCompleted</c> that completes the order): the
 /// <c>mrp.production</c> named like the order gets <c>qty_producing</c> = the good quantity and
 /// <c>button_mark_done</c> (without a backorder), unless it is done already (then nothing is sent).</item>
+/// <item><b>Scrap</b> (<c>OperationCompleted</c> with a scrap quantity): a <c>stock.scrap</c> of the
+/// order's product on the <c>mrp.production</c>, carrying the event id in the reference field, created
+/// only when a search for that id finds none, then <c>action_validate</c> unless it is done.</item>
 /// <item><b>Production progress</b> (<c>OperationStarted</c>, <c>OperationResumed</c>, <c>OperationPaused</c>):
 /// every running or paused operation's <c>mrp.workorder</c> (by position: 0010 the first by id) gets
 /// <c>button_start</c> or <c>button_pending</c>, unless its <c>is_user_working</c> says it already is
@@ -31,8 +34,9 @@ namespace Manufacturing.Integration.Connectors.Odoo;
 /// <c>button_validate</c> of its <c>stock.picking</c> (the rest stays expected in a backorder). A
 /// redelivery finds the line by the reference and only validates when the picking is not done.</item>
 /// </list>
-/// Reconciliation reads back the <c>mrp.production</c> of each completed order (done, and
-/// <c>qty_produced</c> against our good quantity) and the <c>stock.lot</c> of each lot we reported
+/// Reconciliation reads back the <c>mrp.production</c> of each completed order (done,
+/// <c>qty_produced</c> against our good quantity, the done <c>stock.scrap</c> of the order against
+/// our scrap quantity) and the <c>stock.lot</c> of each lot we reported
 /// (<c>product_qty</c> against our quantity on hand), by name, 200 names a call.
 /// </summary>
 public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, CodeMap? codes = null) : IErpAdapter, IErpReconciler
@@ -73,11 +77,12 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
                 ["fields"] = fields,
             }, cancellationToken) as JsonArray ?? [];
             var byName = answer.OfType<JsonObject>().GroupBy(r => r["name"]?.GetValue<string>() ?? "").ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            var scrapped = type == "production_order" ? await ScrappedAsync(names, cancellationToken) : new Dictionary<string, decimal>();
             foreach (var record in page)
             {
                 if (byName.TryGetValue(record.Id, out var theirs))
                 {
-                    found[record.AggregateKey] = type == "lot" ? Lot(record, theirs, model) : Production(record, theirs, model);
+                    found[record.AggregateKey] = type == "lot" ? Lot(record, theirs, model) : Production(record, theirs, model, scrapped);
                 }
             }
         }
@@ -191,7 +196,28 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
         return targets;
     }
 
-    private static ErpRecord Production(OurRecord ours, JsonObject theirs, string model)
+    // What Odoo scrapped per manufacturing order: the done stock.scrap records of the orders named, summed by order name.
+    private async Task<Dictionary<string, decimal>> ScrappedAsync(JsonArray names, CancellationToken cancellationToken)
+    {
+        var scraps = await odoo.CallAsync("stock.scrap", "search_read", new JsonObject
+        {
+            ["domain"] = new JsonArray(new JsonArray("production_id.name", "in", names.DeepClone()), new JsonArray("state", "=", "done")),
+            ["fields"] = new JsonArray("production_id", "scrap_qty"),
+        }, cancellationToken) as JsonArray ?? [];
+        var sums = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var scrap in scraps.OfType<JsonObject>())
+        {
+            if (scrap["production_id"] is JsonArray { Count: 2 } production && production[1] is JsonValue name && name.TryGetValue<string>(out var order)
+                && decimal.TryParse(scrap["scrap_qty"]?.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var quantity))
+            {
+                sums[order] = sums.GetValueOrDefault(order) + quantity;
+            }
+        }
+
+        return sums;
+    }
+
+    private static ErpRecord Production(OurRecord ours, JsonObject theirs, string model, IReadOnlyDictionary<string, decimal> scrapped)
     {
         var expected = ImmutableDictionary<string, string>.Empty.Add("done", ours.State is "COMPLETED" or "CLOSED" ? "yes" : "no");
         var actual = ImmutableDictionary<string, string>.Empty.Add("done", theirs["state"]?.GetValue<string>() == "done" ? "yes" : "no");
@@ -199,6 +225,12 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
         {
             expected = expected.Add("good_quantity", good);
             actual = actual.Add("good_quantity", Quantity(theirs["qty_produced"]));
+        }
+
+        if (ours["scrap_quantity"] is { Length: > 0 } scrap)
+        {
+            expected = expected.Add("scrap_quantity", scrap);
+            actual = actual.Add("scrap_quantity", Reconciliation.Text(scrapped.GetValueOrDefault(ours.Id)));
         }
 
         return new ErpRecord($"{model}/{Id(theirs["id"]).ToString(CultureInfo.InvariantCulture)}", expected, actual);
@@ -217,7 +249,7 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
     /// <inheritdoc />
     public bool Supports(IntegrationEvent e) => (e.AggregateType, e.EventType) switch
     {
-        ("production_order", "OperationCompleted") => e["state.state"] == "COMPLETED",
+        ("production_order", "OperationCompleted") => e["state.state"] == "COMPLETED" || Reconciliation.Number(e["scrap_quantity"]) > 0,
         ("production_order", "OperationStarted" or "OperationPaused" or "OperationResumed") => true,
         ("lot", "LotBlocked") => true,
         ("production_order", "MaterialConsumed") => true,
@@ -229,7 +261,7 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
     /// <inheritdoc />
     public Task<DeliveryReceipt> DeliverAsync(IntegrationEvent e, CancellationToken cancellationToken) => e.EventType switch
     {
-        "OperationCompleted" => CompleteProductionAsync(e, cancellationToken),
+        "OperationCompleted" => CompleteAsync(e, cancellationToken),
         "OperationStarted" or "OperationResumed" => ProgressAsync(e, working: true, cancellationToken),
         "OperationPaused" => ProgressAsync(e, working: false, cancellationToken),
         "LotBlocked" => RaiseQualityAlertAsync(e, cancellationToken),
@@ -238,6 +270,62 @@ public sealed class OdooAdapter(IOdooClient odoo, ConnectorOptions options, Code
         "GoodsReceived" => ReceiveAsync(e, cancellationToken),
         _ => throw new ErpException($"The Odoo adapter does not map {e.EventType}.", transient: false),
     };
+
+    // An operation's completion: its scrap first (the order may be done after it), then the order's completion if this completes it.
+    private async Task<DeliveryReceipt> CompleteAsync(IntegrationEvent e, CancellationToken cancellationToken)
+    {
+        var scrapped = Reconciliation.Number(e["scrap_quantity"]) is decimal scrap && scrap > 0 ? await ScrapAsync(e, scrap, cancellationToken) : null;
+        return e["state.state"] == "COMPLETED" ? await CompleteProductionAsync(e, cancellationToken)
+            : scrapped ?? throw new ErpException($"Operation {e["operation_id"]} of {e.Id} neither scrapped nor completed the order; there is nothing to send.", transient: false);
+    }
+
+    // Scrap: a stock.scrap of the order's product on its mrp.production, found again by the reference field, validated unless done.
+    private async Task<DeliveryReceipt> ScrapAsync(IntegrationEvent e, decimal quantity, CancellationToken cancellationToken)
+    {
+        var scrap = await FindAsync("stock.scrap", new JsonArray(new JsonArray(options.ReferenceField, "=", e.EventId)), new JsonArray("id", "state"), cancellationToken);
+        long id;
+        if (scrap is null)
+        {
+            var production = await FindAsync("mrp.production", new JsonArray(new JsonArray("name", "=", e.Id)), new JsonArray("id", "state"), cancellationToken)
+                ?? throw new ErpException($"Odoo has no mrp.production named {e.Id} to scrap on.", transient: false);
+            if (production["state"]?.GetValue<string>() == "cancel")
+            {
+                throw new ErpException($"mrp.production {e.Id} is cancelled in Odoo; its scrap cannot be recorded there.", transient: false);
+            }
+
+            var code = (codes ?? CodeMap.Empty).SourceCode(SourceSystem.Odoo, e["state.product"])
+                ?? throw new ErpException($"Several Odoo internal references map to {e["state.product"]} (Codes__odoo__*); which product is meant is not known.", transient: false);
+            var product = await FindAsync("product.product", new JsonArray(new JsonArray("default_code", "=", code)), new JsonArray("id"), cancellationToken)
+                ?? throw new ErpException($"Odoo has no product with internal reference {code} to scrap.", transient: false);
+            var values = new JsonObject
+            {
+                ["product_id"] = Id(product["id"]),
+                ["scrap_qty"] = quantity,
+                ["production_id"] = Id(production["id"]),
+                ["origin"] = e["scrap_reason"] is { Length: > 0 } reason ? $"{e.Id} {e["operation_id"]}: {reason}" : $"{e.Id} {e["operation_id"]}",
+                [options.ReferenceField] = e.EventId,
+            };
+            var created = await odoo.CallAsync("stock.scrap", "create", new JsonObject { ["vals_list"] = new JsonArray(values) }, cancellationToken);
+            id = Id(created is JsonArray { Count: > 0 } ids ? ids[0] : created);
+        }
+        else
+        {
+            id = Id(scrap["id"]);
+            if (scrap["state"]?.GetValue<string>() == "done")
+            {
+                return new DeliveryReceipt($"stock.scrap/{id.ToString(CultureInfo.InvariantCulture)}"); // delivered before
+            }
+        }
+
+        var validated = await odoo.CallAsync("stock.scrap", "action_validate", new JsonObject { ["ids"] = new JsonArray(id) }, cancellationToken);
+        if (validated is JsonObject wizard)
+        {
+            // Odoo asks whether to scrap more than it has on hand: a person decides, the draft scrap stays for them.
+            throw new ErpException($"Odoo did not validate stock.scrap {id} of {e.Id}: it asks for confirmation ({wizard["res_model"]?.GetValue<string>() ?? "a wizard"}).", transient: false);
+        }
+
+        return new DeliveryReceipt($"stock.scrap/{id.ToString(CultureInfo.InvariantCulture)}");
+    }
 
     private async Task<DeliveryReceipt> CompleteProductionAsync(IntegrationEvent e, CancellationToken cancellationToken)
     {
