@@ -5,6 +5,7 @@ using Manufacturing.Inventory.Domain;
 namespace Manufacturing.Inventory.Grains;
 
 /// <summary>One lot: its stock, status and exactly-once command memory.</summary>
+[Manufacturing.Grains.Placement.PlantAffinePlacement]
 internal sealed class LotGrain(
     [PersistentState("lot", StorageNames.Inventory)] IPersistentState<AggregateState<Lot>> state)
     : AggregateGrain<Lot>(state), ILotGrain

@@ -11,6 +11,7 @@ namespace Manufacturing.Procurement.Grains;
 /// One purchase order: its state machine, its exactly-once command memory, the lots its receipts
 /// create, and the reminder that raises an exception when the supplier does not confirm in time.
 /// </summary>
+[Manufacturing.Grains.Placement.PlantAffinePlacement]
 internal sealed class PurchaseOrderGrain(
     [PersistentState("purchaseOrder", StorageNames.Procurement)] IPersistentState<AggregateState<PurchaseOrder>> state,
     ProcurementPolicy policies)

@@ -11,6 +11,7 @@ namespace Manufacturing.Quality.Grains;
 /// nonconformance <c>NC-{inspection}</c>, which blocks the lot. Both effects happen before the
 /// inspection commits, under message ids derived from the inspection's.
 /// </summary>
+[Manufacturing.Grains.Placement.PlantAffinePlacement]
 internal sealed class InspectionGrain(
     [PersistentState("inspection", StorageNames.Quality)] IPersistentState<AggregateState<Inspection>> state)
     : AggregateGrain<Inspection>(state), IInspectionGrain

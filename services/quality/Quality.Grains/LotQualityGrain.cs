@@ -10,6 +10,7 @@ namespace Manufacturing.Quality.Grains;
 /// call with the same message id, wherever the lot grain lives) and records the hold after: if the
 /// hold's write fails, a retry finds the lot already blocked under that message id and completes.
 /// </summary>
+[Manufacturing.Grains.Placement.PlantAffinePlacement]
 internal sealed class LotQualityGrain(
     [PersistentState("lotQuality", StorageNames.Quality)] IPersistentState<AggregateState<LotHold>> state,
     IGrainFactory grains)

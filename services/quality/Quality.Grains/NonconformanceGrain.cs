@@ -12,6 +12,7 @@ namespace Manufacturing.Quality.Grains;
 /// quality command and is performed before the nonconformance commits, so a retry repeats the
 /// effects idempotently and a committed nonconformance has had all of them.
 /// </summary>
+[Manufacturing.Grains.Placement.PlantAffinePlacement]
 internal sealed class NonconformanceGrain(
     [PersistentState("nonconformance", StorageNames.Quality)] IPersistentState<AggregateState<Nonconformance>> state)
     : AggregateGrain<Nonconformance>(state), INonconformanceGrain

@@ -177,6 +177,7 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        ServiceProvider.GetService<Placement.PlantActivations>()?.Add(this.GetGrainId());
         if (!state.State.Outbox.IsEmpty)
         {
             // Written before the last deactivation and perhaps not delivered: deliver again (receivers deduplicate).
@@ -184,6 +185,13 @@ public abstract class AggregateGrain<T>(IPersistentState<AggregateState<T>> stat
         }
 
         return base.OnActivateAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        ServiceProvider.GetService<Placement.PlantActivations>()?.Remove(this.GetGrainId());
+        return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     /// <inheritdoc />

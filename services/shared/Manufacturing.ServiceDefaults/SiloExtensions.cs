@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Manufacturing.Grains.Placement;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Serialization;
@@ -38,6 +39,7 @@ public static class SiloExtensions
         builder.Services.AddSingleton(DomainConfiguration.UnitsFrom(builder.Configuration));
         builder.Services.AddSingleton(DomainConfiguration.CodesFrom(builder.Configuration));
 
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.GetValue("ShutdownTimeout", TimeSpan.FromSeconds(45)));
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o =>
@@ -47,6 +49,36 @@ public static class SiloExtensions
             });
             silo.Configure<SiloOptions>(o => o.SiloName = $"{builder.Environment.ApplicationName}-{siloPort}");
             silo.AddActivityPropagation();
+
+            // Plant-affine placement: Orleans__Plants lists the plants this silo serves (empty: all of them).
+            silo.AddPlantAffinePlacement(new PlantPlacementOptions
+            {
+                Host = builder.Environment.ApplicationName,
+                Plants = PlantPlacement.Plants(settings["Plants"]),
+                RebalancePeriod = settings.GetValue("Placement:RebalancePeriod", TimeSpan.FromSeconds(30)),
+            });
+
+            // Failure detection within seconds (docs/operations.md): probes every few seconds, a silo missing
+            // three is voted dead; defunct rows are cleaned up. Any property can be set under Orleans:Membership.
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(3);
+                o.NumMissedProbesLimit = 3;
+                o.NumVotesForDeathDeclaration = 2;
+                o.TableRefreshTimeout = TimeSpan.FromSeconds(10);
+                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+                o.DefunctSiloCleanupPeriod = TimeSpan.FromHours(1);
+                o.DefunctSiloExpiration = TimeSpan.FromDays(1);
+                settings.GetSection("Membership").Bind(o);
+            });
+
+            // Graceful shutdown (SIGTERM): every activation deactivates (its state is written with each command
+            // already) within DeactivationTimeout, inside the host's ShutdownTimeout, inside the pod's grace period.
+            silo.Configure<GrainCollectionOptions>(o => o.DeactivationTimeout = settings.GetValue("DeactivationTimeout", TimeSpan.FromSeconds(20)));
+            if (k8s.KubernetesClientConfiguration.IsInCluster())
+            {
+                silo.UseKubernetesHosting();
+            }
 
             if (!string.IsNullOrWhiteSpace(connectionString))
             {

@@ -11,6 +11,7 @@ namespace Manufacturing.ShopFloor.Grains;
 /// and output declared are applied to the lots first (grain calls under message ids derived from
 /// the MES event) and recorded on the order after, so a lot is never drawn down twice.
 /// </summary>
+[Manufacturing.Grains.Placement.PlantAffinePlacement]
 internal sealed class ProductionOrderGrain(
     [PersistentState("productionOrder", StorageNames.ShopFloor)] IPersistentState<AggregateState<ProductionOrder>> state)
     : AggregateGrain<ProductionOrder>(state), IProductionOrderGrain

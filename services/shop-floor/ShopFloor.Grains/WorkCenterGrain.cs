@@ -12,6 +12,7 @@ namespace Manufacturing.ShopFloor.Grains;
 /// per batch), aggregated into interval and shift windows; each window that closes becomes a
 /// <c>TelemetryWindowClosed</c> business event with its OEE figures.
 /// </summary>
+[Manufacturing.Grains.Placement.PlantAffinePlacement]
 internal sealed class WorkCenterGrain(
     [PersistentState("workCenter", StorageNames.ShopFloor)] IPersistentState<AggregateState<WorkCenter>> state)
     : AggregateGrain<WorkCenter>(state), IWorkCenterGrain

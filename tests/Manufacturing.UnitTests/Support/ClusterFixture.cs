@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Manufacturing.Grains;
+using Manufacturing.Grains.Placement;
 using Manufacturing.Procurement.Grains;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,6 +41,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(StorageNames.Quality, o => o.Configure<Serializer>((options, s) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(s)));
             silo.AddMemoryGrainStorage(StorageNames.Procurement, o => o.Configure<Serializer>((options, s) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(s)));
             silo.UseInMemoryReminderService();
+            silo.AddPlantAffinePlacement(new PlantPlacementOptions { Host = "all-domains", Plants = new HashSet<string>() });
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             silo.Services.AddSingleton(Commands.Policy);
             silo.Services.AddSingleton(new Manufacturing.Domain.UnitCatalog([("BOLT-M8", "BOX", 100m)]));
