@@ -102,7 +102,8 @@ public static class HostingExtensions
     /// <summary>
     /// The endpoints every host serves: correlation ids, <c>grpc.health.v1</c>, reflection (so grpcurl
     /// works), <c>GET /healthz</c> (200 when every check is healthy, with a JSON body naming each check)
-    /// and <c>GET /alive</c> (the process answers).
+    /// <c>GET /alive</c> (the process answers) and <c>GET /placement</c> (this silo's plants and how many
+    /// plant-affine activations of each plant it holds: counts only, no keys).
     /// </summary>
     public static WebApplication MapManufacturingEndpoints(this WebApplication app)
     {
@@ -111,13 +112,26 @@ public static class HostingExtensions
         app.MapGrpcReflectionService();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealth });
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = _ => false });
+        app.MapGet("/placement", (IServiceProvider services) => services.GetService<Manufacturing.Grains.Placement.PlantPlacementOptions>() is { } options
+            && services.GetService<Manufacturing.Grains.Placement.PlantActivations>() is { } activations
+                ? Results.Json(new
+                {
+                    silo = services.GetService<Orleans.Runtime.ILocalSiloDetails>()?.SiloAddress.ToString(),
+                    host = options.Host,
+                    plants = options.Plants.Order(StringComparer.Ordinal).ToArray(),
+                    activations = activations.Snapshot()
+                        .GroupBy(g => Manufacturing.Grains.Placement.PlantPlacement.PlantOf(g.Key.ToString() ?? "") ?? "")
+                        .OrderBy(g => g.Key, StringComparer.Ordinal)
+                        .ToDictionary(g => g.Key, g => g.Count()),
+                })
+                : Results.NotFound());
         return app;
     }
 
     /// <summary>Takes the caller's <c>x-correlation-id</c> or makes one, and puts it on the request, the response, the logs and grain calls.</summary>
     public static IApplicationBuilder UseCorrelationIds(this IApplicationBuilder app) => app.UseMiddleware<Correlation.Middleware>();
 
-    private static bool IsProbe(PathString path) => path.StartsWithSegments("/healthz") || path.StartsWithSegments("/alive");
+    private static bool IsProbe(PathString path) => path.StartsWithSegments("/healthz") || path.StartsWithSegments("/alive") || path.StartsWithSegments("/placement");
 
     private static Task WriteHealth(HttpContext context, HealthReport report)
     {

@@ -19,6 +19,29 @@ public static class SiloExtensions
     public const string NpgsqlInvariant = "Npgsql";
 
     /// <summary>
+    /// Lets PostgreSQL failures cross silos. A grain whose storage read or write fails answers a call from
+    /// another silo with that failure; Orleans serializes only exceptions of allowed types (by default
+    /// System, Microsoft, Azure), so without this the caller got "Could not find a codec for type
+    /// Npgsql.NpgsqlException" (INTERNAL) instead of the <see cref="System.Data.Common.DbException"/>
+    /// that the gRPC layer answers with UNAVAILABLE. Message, SQL state (in the exception's data), inner
+    /// exception and stack cross; nothing else of the exception does.
+    /// </summary>
+    public static IServiceCollection AddStorageExceptionSerialization(this IServiceCollection services)
+    {
+        services.Configure<ExceptionSerializationOptions>(o =>
+        {
+            var previous = o.SupportedExceptionTypeFilter;
+            o.SupportedExceptionTypeFilter = type => typeof(System.Data.Common.DbException).IsAssignableFrom(type) || previous?.Invoke(type) == true;
+        });
+        services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o =>
+        {
+            o.AllowedTypes.Add(typeof(Npgsql.NpgsqlException).FullName!);
+            o.AllowedTypes.Add(typeof(Npgsql.PostgresException).FullName!);
+        });
+        return services;
+    }
+
+    /// <summary>
     /// Adds the silo. With <c>ConnectionStrings:Orleans</c> set, clustering, grain storage (the named
     /// provider <paramref name="storageName"/>) and reminders use PostgreSQL through Orleans' ADO.NET
     /// providers (the schema comes from the migrator). Without it the silo joins a localhost
@@ -49,6 +72,7 @@ public static class SiloExtensions
             });
             silo.Configure<SiloOptions>(o => o.SiloName = $"{builder.Environment.ApplicationName}-{siloPort}");
             silo.AddActivityPropagation();
+            silo.Services.AddStorageExceptionSerialization();
 
             // Plant-affine placement: Orleans__Plants lists the plants this silo serves (empty: all of them).
             silo.AddPlantAffinePlacement(new PlantPlacementOptions

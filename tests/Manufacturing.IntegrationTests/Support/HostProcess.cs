@@ -52,12 +52,15 @@ public sealed partial class HostProcess(string name, string assemblyPath, IReadO
         }
     }
 
-    /// <summary>SIGTERM, as Kubernetes and Ctrl+C stop a host; kill -9 if it has not exited in <paramref name="timeout"/>.</summary>
-    public async Task StopAsync(TimeSpan timeout)
+    /// <summary>
+    /// SIGTERM, as Kubernetes and Ctrl+C stop a host; kill -9 if it has not exited in <paramref name="timeout"/>.
+    /// True when it exited by itself in time (or was not running).
+    /// </summary>
+    public async Task<bool> StopAsync(TimeSpan timeout)
     {
         if (_process is not { HasExited: false } process)
         {
-            return;
+            return true;
         }
 
         _ = SendSignal(process.Id, 15);
@@ -65,10 +68,12 @@ public sealed partial class HostProcess(string name, string assemblyPath, IReadO
         try
         {
             await process.WaitForExitAsync(cancellation.Token);
+            return true;
         }
         catch (OperationCanceledException)
         {
             Kill();
+            return false;
         }
     }
 
@@ -76,6 +81,7 @@ public sealed partial class HostProcess(string name, string assemblyPath, IReadO
     {
         Kill();
         _process?.Dispose();
+        _process = null;
     }
 
     private void Keep(string? line)

@@ -30,6 +30,8 @@ public sealed class SuiteFixture : IAsyncLifetime
     private readonly Dictionary<string, int> _grpcPorts = [];
     private readonly Dictionary<string, string> _gatewayEnvironment = [];
     private readonly List<HostProcess> _extraGateways = [];
+    private readonly List<HostProcess> _extraSilos = [];
+    private readonly Dictionary<string, (string Project, Dictionary<string, string> Environment)> _hostSettings = [];
     private HostProcess? _gateway;
 
     /// <summary>The suite's own database.</summary>
@@ -187,7 +189,7 @@ public sealed class SuiteFixture : IAsyncLifetime
             var grpc = Ports.Next();
             _restPorts[name] = rest;
             _grpcPorts[name] = grpc;
-            _hosts[name] = new HostProcess(name, Repository.HostAssembly(project), new Dictionary<string, string>(AuthenticationSettings)
+            var environment = new Dictionary<string, string>(AuthenticationSettings)
             {
                 ["ConnectionStrings__Orleans"] = ConnectionString,
                 ["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{rest}",
@@ -254,7 +256,9 @@ public sealed class SuiteFixture : IAsyncLifetime
                 // The IDoc intake applies IDocs through the procurement host (started before the integration host).
                 ["Integration__Inbound__Procurement"] = _grpcPorts.TryGetValue("procurement", out var procurement) ? $"http://127.0.0.1:{procurement}" : "",
                 ["Integration__Connectors__sap-test__BreakDuration"] = "00:00:02",
-            });
+            };
+            _hostSettings[name] = (project, environment);
+            _hosts[name] = new HostProcess(name, Repository.HostAssembly(project), environment);
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__Destinations__{name}-1__Address"] = $"http://127.0.0.1:{grpc}";
             gatewayEnvironment[$"ReverseProxy__Clusters__{name}__HealthCheck__Active__Interval"] = "00:00:01";
         }
@@ -297,6 +301,49 @@ public sealed class SuiteFixture : IAsyncLifetime
         gateway.Dispose();
     }
 
+    /// <summary>A silo a test started besides the suite's hosts, with its own API ports.</summary>
+    public sealed record ExtraSilo(HostProcess Process, Uri Grpc, Uri Rest);
+
+    /// <summary>
+    /// Starts another silo of <paramref name="domain"/> in the suite's cluster (same database, cluster
+    /// and settings, its own ports) with <paramref name="settings"/> on top (for example
+    /// <c>Orleans__Plants</c>), and waits until it is healthy. Stop it with <see cref="StopSiloAsync"/>.
+    /// </summary>
+    public async Task<ExtraSilo> StartSiloAsync(string domain, IReadOnlyDictionary<string, string> settings)
+    {
+        var (project, hostEnvironment) = _hostSettings[domain];
+        var (rest, grpc) = (Ports.Next(), Ports.Next());
+        var environment = new Dictionary<string, string>(hostEnvironment)
+        {
+            ["Kestrel__Endpoints__Rest__Url"] = $"http://127.0.0.1:{rest}",
+            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpc}",
+            ["Orleans__SiloPort"] = Ports.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in settings)
+        {
+            environment[key] = value;
+        }
+
+        var silo = new ExtraSilo(new HostProcess($"{domain}-{_extraSilos.Count + 2}", Repository.HostAssembly(project), environment),
+            new Uri($"http://127.0.0.1:{grpc}"), new Uri($"http://127.0.0.1:{rest}"));
+        _extraSilos.Add(silo.Process);
+        silo.Process.Start();
+        await WaitUntilHealthyAsync(new Uri(silo.Rest, "/healthz"), StartDeadline);
+        return silo;
+    }
+
+    /// <summary>
+    /// Stops (SIGTERM, then kill -9 after <paramref name="timeout"/>) a silo from <see cref="StartSiloAsync"/>;
+    /// true when it exited by itself in time.
+    /// </summary>
+    public async Task<bool> StopSiloAsync(ExtraSilo silo, TimeSpan timeout)
+    {
+        var exited = await silo.Process.StopAsync(timeout);
+        silo.Process.Dispose();
+        _extraSilos.Remove(silo.Process);
+        return exited;
+    }
+
     /// <summary>Waits until the gateway reports every domain host healthy, or fails naming what is not.</summary>
     public Task WaitUntilGatewayHealthyAsync(TimeSpan deadline) =>
         WaitUntilHealthyAsync(new Uri($"http://127.0.0.1:{GatewayRestPort}/healthz"), deadline);
@@ -319,7 +366,7 @@ public sealed class SuiteFixture : IAsyncLifetime
         var until = DateTime.UtcNow + deadline;
         while (DateTime.UtcNow < until)
         {
-            var exited = _hosts.Values.Append(_gateway!).Concat(_extraGateways).FirstOrDefault(h => !h.IsRunning);
+            var exited = _hosts.Values.Append(_gateway!).Concat(_extraGateways).Concat(_extraSilos).FirstOrDefault(h => !h.IsRunning);
             if (exited is not null)
             {
                 throw new InvalidOperationException($"{exited.Name} exited during start-up:{Environment.NewLine}{exited.RecentOutput}");
@@ -347,7 +394,7 @@ public sealed class SuiteFixture : IAsyncLifetime
         }
 
         throw new TimeoutException($"{healthz} did not answer 200 within {deadline.TotalSeconds} s. Last /healthz: {last}{Environment.NewLine}" +
-            string.Join(Environment.NewLine, _hosts.Values.Append(_gateway!).Select(h => $"--- {h.Name} ---{Environment.NewLine}{h.RecentOutput}")));
+            string.Join(Environment.NewLine, _hosts.Values.Append(_gateway!).Concat(_extraSilos).Select(h => $"--- {h.Name} ---{Environment.NewLine}{h.RecentOutput}")));
     }
 
     public async Task DisposeAsync()
@@ -380,7 +427,7 @@ public sealed class SuiteFixture : IAsyncLifetime
         File.Delete(_odooWebhookKeyFile);
         File.Delete(ForwardingKey.PrivateKey);
         File.Delete(ForwardingKey.PublicKey);
-        foreach (var host in _hosts.Values.Append(_gateway).Concat(_extraGateways).OfType<HostProcess>())
+        foreach (var host in _hosts.Values.Append(_gateway).Concat(_extraGateways).Concat(_extraSilos).OfType<HostProcess>())
         {
             host.Dispose();
         }
