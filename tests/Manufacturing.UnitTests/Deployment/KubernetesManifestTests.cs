@@ -109,9 +109,18 @@ public sealed class KubernetesManifestTests
 
     private static string? Label(V1ObjectMeta? meta, string key) => meta?.Labels?.TryGetValue(key, out var value) == true ? value : null;
 
-    private static string? Env(V1Deployment deployment, string name) =>
-        deployment.Spec.Template.Spec.Containers.SelectMany(c => c.Env ?? []).FirstOrDefault(e => e.Name == name)?.Value is { } value ? value
-        : deployment.Spec.Template.Spec.Containers.SelectMany(c => c.Env ?? []).Any(e => e.Name == name) ? "" : null;
+    /// <summary>An environment variable's value as the pod sees it: a label given by the downward API resolves to the pod's label.</summary>
+    private static string? Env(V1Deployment deployment, string name)
+    {
+        var variable = deployment.Spec.Template.Spec.Containers.SelectMany(c => c.Env ?? []).FirstOrDefault(e => e.Name == name);
+        if (variable?.ValueFrom?.FieldRef?.FieldPath is { } path)
+        {
+            var label = System.Text.RegularExpressions.Regex.Match(path, @"^metadata\.labels\['([^']+)'\]$");
+            return label.Success ? Label(deployment.Spec.Template.Metadata, label.Groups[1].Value) ?? "" : null;
+        }
+
+        return variable is null ? null : variable.Value ?? "";
+    }
 
     private static bool Selects(IDictionary<string, string>? selector, IDictionary<string, string>? labels) =>
         selector is { Count: > 0 } && labels is not null && selector.All(s => labels.TryGetValue(s.Key, out var v) && v == s.Value);
