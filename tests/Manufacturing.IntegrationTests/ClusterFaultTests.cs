@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Grpc.Core;
+using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Manufacturing.IntegrationTests.Support;
 using Manufacturing.ShopFloor.V1;
@@ -344,6 +345,11 @@ public sealed class ClusterFaultTests(SuiteFixture suite, ClusterFaultTests.Silo
         var pauses = orders.Select(o => Command(o, 1, Unique("pause"))).ToList();
         var releases = Enumerable.Range(0, 2).Select(_ => Release(Unique("WO"))).ToList();
         var refusals = new List<(StatusCode Status, TimeSpan Took, string Detail)>();
+        using var healthChannel = GrpcChannel.ForAddress(suite.HostGrpc("shop-floor"));
+        var health = new Health.HealthClient(healthChannel);
+        async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string service) =>
+            (await health.CheckAsync(new HealthCheckRequest { Service = service }, deadline: DateTime.UtcNow.AddSeconds(5))).Status;
+        var aliveWhileDown = HealthCheckResponse.Types.ServingStatus.Unknown;
         var down = Stopwatch.StartNew();
         await Manufacturing.Testing.PostgresServer.StopServerAsync();
         try
@@ -351,6 +357,11 @@ public sealed class ClusterFaultTests(SuiteFixture suite, ClusterFaultTests.Silo
             // Active grains (their state in memory: the write fails) and releases (the activation's read
             // fails), for at least OutageLength: past a membership table refresh, with the silos unable
             // to write their heartbeats.
+            // Probes: not ready (every check) while the database is away, but alive (liveness checks nothing).
+            await WaitForAsync(async () => await HealthAsync("") == HealthCheckResponse.Types.ServingStatus.NotServing,
+                TimeSpan.FromSeconds(10), "gRPC health turning NOT_SERVING without PostgreSQL");
+            aliveWhileDown = await HealthAsync("liveness");
+
             for (var round = 0; round < 200 && (round < 2 || down.Elapsed < OutageLength); round++)
             {
                 foreach (var pause in pauses)
@@ -410,10 +421,13 @@ public sealed class ClusterFaultTests(SuiteFixture suite, ClusterFaultTests.Silo
         var versions = await Task.WhenAll(orders.Select(async o =>
             (await client.GetProductionOrderAsync(new GetProductionOrderRequest { Name = o })).ProductionOrder.Version));
         await suite.WaitUntilGatewayHealthyAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, aliveWhileDown);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await HealthAsync(""));
 
         Log($"PostgreSQL down {restarted.TotalSeconds:0.0} s: {refusals.Count} commands refused with "
             + $"{string.Join(", ", refusals.Select(r => r.Status).Distinct())} in at most {refusals.Max(r => r.Took).TotalSeconds:0.0} s each; "
-            + $"after the restart every retry applied within {recovery.TotalSeconds:0.0} s ({retries} retries still UNAVAILABLE), once each");
+            + $"after the restart every retry applied within {recovery.TotalSeconds:0.0} s ({retries} retries still UNAVAILABLE), once each; "
+            + $"meanwhile gRPC health was NOT_SERVING (readiness) and {aliveWhileDown.ToString().ToUpperInvariant()} for \"liveness\"");
         Assert.True(refusals.All(r => r.Status == StatusCode.Unavailable),
             $"refusals: {string.Join(" | ", refusals.Where(r => r.Status != StatusCode.Unavailable).Take(5))}{Environment.NewLine}shop-floor host:{Environment.NewLine}{suite.Host("shop-floor").RecentOutput}");
         Assert.All(refusals, r => Assert.True(r.Took < TimeSpan.FromSeconds(20), $"a refusal took {r.Took.TotalSeconds:0.0} s"));

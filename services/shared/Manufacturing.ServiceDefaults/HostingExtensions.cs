@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Google.Protobuf.Reflection;
 using Google.Rpc;
+using Grpc.AspNetCore.HealthChecks;
 using Manufacturing.ServiceDefaults.Grpc;
 using Manufacturing.ServiceDefaults.Security;
 using Microsoft.Extensions.Configuration;
@@ -23,6 +24,9 @@ namespace Manufacturing.ServiceDefaults;
 /// <summary>The wiring every manufacturing host shares, so that each Program.cs lists only what the host is.</summary>
 public static class HostingExtensions
 {
+    /// <summary>The <c>grpc.health.v1</c> service name a liveness probe asks for: serving while the process serves gRPC.</summary>
+    public const string LivenessService = "liveness";
+
     /// <summary>
     /// Telemetry (OpenTelemetry traces, metrics and logs; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
     /// is set), token validation and the caller checks (<see cref="CallerInterceptor"/>), gRPC with
@@ -54,7 +58,14 @@ public static class HostingExtensions
             // write an Any whose type it knows.
             o.TypeRegistry = TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor, ResourceInfo.Descriptor, PreconditionFailure.Descriptor);
         });
-        builder.Services.AddGrpcHealthChecks();
+        builder.Services.AddGrpcHealthChecks(o =>
+        {
+            // grpc.health.v1 service "" (and GET /healthz): every check, the silo active and PostgreSQL
+            // answering: readiness. Service "liveness": only the "process" check, which answers as long as
+            // the process serves gRPC: the liveness probe, so that a database outage makes silos unready
+            // but never restarts them. (A service mapped to no check at all would answer UNKNOWN.)
+            o.Services.Map(LivenessService, (HealthCheckMapContext check) => check.Tags.Contains(LivenessService));
+        }).AddCheck("process", () => HealthCheckResult.Healthy("the process serves gRPC"), tags: [LivenessService]);
         builder.Services.AddGrpcReflection();
         return builder;
     }

@@ -79,6 +79,7 @@ public sealed class KubernetesManifestTests
         var silo = objects.OfType<V1Deployment>().Single(d => d.Metadata.Name == "quality");
         var container = silo.Spec.Template.Spec.Containers[0];
         container.ReadinessProbe = null;
+        container.LivenessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/healthz", Port = "rest" } };
         container.Resources.Limits = null;
         silo.Spec.Template.Metadata.Labels.Remove("orleans/clusterId");
         objects.RemoveAll(o => o is V1PodDisruptionBudget { Metadata.Name: "quality" });
@@ -87,6 +88,7 @@ public sealed class KubernetesManifestTests
 
         Assert.Contains("Deployment quality: container quality has no readiness probe", violations);
         Assert.Contains("Deployment quality: container quality has no cpu and memory limits", violations);
+        Assert.Contains("Deployment quality: container quality is not alive on gRPC health service \"liveness\"", violations);
         Assert.Contains("Deployment quality: no PodDisruptionBudget selects its pods", violations);
         Assert.Contains("Deployment quality: silo pods lack the label orleans/clusterId", violations);
     }
@@ -202,6 +204,20 @@ public sealed class KubernetesManifestTests
             if (Label(deployment.Spec.Template.Metadata, "app.kubernetes.io/component") != "silo")
             {
                 continue;
+            }
+
+            // Silos are probed on gRPC health: ready on every check, alive on the "liveness" service (no dependency).
+            foreach (var container in deployment.Spec.Template.Spec.Containers)
+            {
+                if (container.ReadinessProbe is { } ready && (ready.Grpc is null || !string.IsNullOrEmpty(ready.Grpc.Service)))
+                {
+                    violations.Add($"Deployment {name}: container {container.Name} is not ready on gRPC health (service \"\")");
+                }
+
+                if (container.LivenessProbe is { } alive && alive.Grpc?.Service != "liveness")
+                {
+                    violations.Add($"Deployment {name}: container {container.Name} is not alive on gRPC health service \"liveness\"");
+                }
             }
 
             foreach (var label in new[] { "orleans/serviceId", "orleans/clusterId" }.Where(l => Label(deployment.Spec.Template.Metadata, l) is not { Length: > 0 }))
