@@ -211,29 +211,47 @@ public sealed class ClusterFaultTests(SuiteFixture suite, ClusterFaultTests.Silo
         }
     }
 
+    /// <summary>
+    /// The kill and stop scenarios' start: two extra silos; the clients call through the suite's host and
+    /// the one that stays, while the other (taken out of the pool) holds some of the freshly released
+    /// P100 orders and is the one to lose. Returns how many P100 activations it holds.
+    /// </summary>
+    private async Task<(List<string> Orders, ShopFloorService.ShopFloorServiceClient[] Clients, SuiteFixture.ExtraSilo Lost, int Held)> ThreeSilosAsync(string what)
+    {
+        var silos = await pool.AtLeastAsync(suite, 2, Log);
+        var (survivor, lost) = (silos[0], silos[1]);
+        pool.Remove(lost);
+        var orders = await ReleaseAsync("P100", "odoo");
+        var clients = new[] { Client(suite.HostGrpc("shop-floor"), "mes"), Client(survivor.Grpc, "mes") };
+        await WaitForAsync(async () => await ActivationsAsync(lost.Rest, "P100") > 0, TimeSpan.FromSeconds(30), $"orders placed on the silo to {what}");
+        return (orders, clients, lost, await ActivationsAsync(lost.Rest, "P100"));
+    }
+
+    /// <summary>A load callback that runs <paramref name="fault"/> once, at the <paramref name="count"/>th acknowledgement.</summary>
+    private static Action AtAcknowledgement(int count, Action fault)
+    {
+        var acked = 0;
+        return () =>
+        {
+            if (Interlocked.Increment(ref acked) == count)
+            {
+                fault();
+            }
+        };
+    }
+
     [Fact]
     public async Task A_silo_killed_mid_load_loses_and_duplicates_nothing_and_its_grains_answer_again_elsewhere()
     {
-        var silos = await pool.AtLeastAsync(suite, 2, Log);
-        var (survivor, victim) = (silos[0], silos[1]);
-        pool.Remove(victim);
+        var (orders, clients, victim, victims) = await ThreeSilosAsync("kill");
         try
         {
-            var orders = await ReleaseAsync("P100", "odoo");
-            var clients = new[] { Client(suite.HostGrpc("shop-floor"), "mes"), Client(survivor.Grpc, "mes") };
-            await WaitForAsync(async () => await ActivationsAsync(victim.Rest, "P100") > 0, TimeSpan.FromSeconds(30), "orders placed on the silo to kill");
-            var victims = await ActivationsAsync(victim.Rest, "P100");
-
             var killed = Stopwatch.StartNew();
-            var acked = 0;
-            var result = await RunLoadAsync(orders, clients, () =>
+            var result = await RunLoadAsync(orders, clients, AtAcknowledgement(Orders * Steps / 3, () =>
             {
-                if (Interlocked.Increment(ref acked) == Orders * Steps / 3)
-                {
-                    victim.Process.Kill(); // kill -9 with commands in flight
-                    killed.Restart();
-                }
-            });
+                victim.Process.Kill(); // kill -9 with commands in flight
+                killed.Restart();
+            }));
             var state = await CheckAsync(orders);
 
             Report("kill -9 of a shop-floor silo", result, state,
@@ -252,27 +270,16 @@ public sealed class ClusterFaultTests(SuiteFixture suite, ClusterFaultTests.Silo
     [Fact]
     public async Task A_silo_stopped_gracefully_mid_load_hands_its_grains_over_without_a_failed_command()
     {
-        var silos = await pool.AtLeastAsync(suite, 2, Log);
-        var (survivor, leaving) = (silos[0], silos[1]);
-        pool.Remove(leaving);
+        var (orders, clients, leaving, handedOver) = await ThreeSilosAsync("stop");
+        Task<bool>? stopping = null;
         try
         {
-            var orders = await ReleaseAsync("P100", "odoo");
-            var clients = new[] { Client(suite.HostGrpc("shop-floor"), "mes"), Client(survivor.Grpc, "mes") };
-            await WaitForAsync(async () => await ActivationsAsync(leaving.Rest, "P100") > 0, TimeSpan.FromSeconds(30), "orders placed on the silo to stop");
-            var handedOver = await ActivationsAsync(leaving.Rest, "P100");
-
-            Task<bool>? stopping = null;
             var stop = new Stopwatch();
-            var acked = 0;
-            var result = await RunLoadAsync(orders, clients, () =>
+            var result = await RunLoadAsync(orders, clients, AtAcknowledgement(Orders * Steps / 3, () =>
             {
-                if (Interlocked.Increment(ref acked) == Orders * Steps / 3)
-                {
-                    stop.Start();
-                    stopping = suite.StopSiloAsync(leaving, TimeSpan.FromSeconds(60)); // SIGTERM, as Kubernetes stops a pod
-                }
-            });
+                stop.Start();
+                stopping = suite.StopSiloAsync(leaving, TimeSpan.FromSeconds(60)); // SIGTERM, as Kubernetes stops a pod
+            }));
             var exitedByItself = await stopping!;
             var state = await CheckAsync(orders);
 
@@ -284,7 +291,10 @@ public sealed class ClusterFaultTests(SuiteFixture suite, ClusterFaultTests.Silo
         }
         finally
         {
-            await suite.StopSiloAsync(leaving, TimeSpan.FromSeconds(30));
+            if (stopping is null)
+            {
+                await suite.StopSiloAsync(leaving, TimeSpan.FromSeconds(30));
+            }
         }
     }
 
@@ -296,14 +306,8 @@ public sealed class ClusterFaultTests(SuiteFixture suite, ClusterFaultTests.Silo
         Task<SuiteFixture.ExtraSilo>? joining = null;
         try
         {
-            var acked = 0;
-            var result = await RunLoadAsync(orders, clients, () =>
-            {
-                if (Interlocked.Increment(ref acked) == Orders * 2)
-                {
-                    joining = suite.StartSiloAsync("shop-floor", new Dictionary<string, string> { ["Orleans__Plants"] = "P200" });
-                }
-            });
+            var result = await RunLoadAsync(orders, clients, AtAcknowledgement(Orders * 2, () =>
+                joining = suite.StartSiloAsync("shop-floor", new Dictionary<string, string> { ["Orleans__Plants"] = "P200" })));
             var plantSilo = await joining!;
             var moved = Stopwatch.StartNew();
             await WaitForAsync(async () =>

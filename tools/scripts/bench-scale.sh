@@ -71,8 +71,9 @@ done
 echo
 echo "| shop-floor silos | events/s (median of $rounds) | rounds | ratio to 1 silo |"
 echo "|---|---|---|---|"
-one=$(tr ' ' '\n' <<<"${figures[1]}" | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+one=$(median "${figures[1]}")
 for silos in 1 2 3; do
-  median=$(tr ' ' '\n' <<<"${figures[$silos]}" | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+  median=$(median "${figures[$silos]}")
   echo "| $silos | $median | ${figures[$silos]# } | $(awk -v m="$median" -v o="$one" 'BEGIN {printf "%.2f", m / o}') |"
 done

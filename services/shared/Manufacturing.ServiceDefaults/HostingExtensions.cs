@@ -112,7 +112,7 @@ public static class HostingExtensions
 
     /// <summary>
     /// The endpoints every host serves: correlation ids, <c>grpc.health.v1</c>, reflection (so grpcurl
-    /// works), <c>GET /healthz</c> (200 when every check is healthy, with a JSON body naming each check)
+    /// works), <c>GET /healthz</c> (200 when every check is healthy, with a JSON body naming each check),
     /// <c>GET /alive</c> (the process answers) and <c>GET /placement</c> (this silo's plants and how many
     /// plant-affine activations of each plant it holds: counts only, no keys).
     /// </summary>
